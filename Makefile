@@ -1,0 +1,43 @@
+# Nuanxin: `make demo` and `make test` are all a fresh machine needs (Python 3.11+).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: venv demo test translations bench serve lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' || \
+	  { echo "Nuanxin needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+translations: venv
+	@$(BIN)/python manage.py compiletranslations
+
+demo: venv translations
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	$(BIN)/python manage.py rundemo
+
+test: venv translations
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(BIN)/python -m bench
+
+# Re-pin every dependency to the newest release the ranges in pyproject.toml allow.
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --upgrade pip
+	.venv-lock/bin/python -m pip install --quiet ".[dev]"
+	.venv-lock/bin/python -m pip freeze --exclude nuanxin > requirements.lock
+	rm -rf .venv-lock
+
+clean:
+	rm -rf var/ build/ *.egg-info

@@ -1,0 +1,51 @@
+"""What benchmarks share: Django set up on a throw-away database, timers, memory."""
+from __future__ import annotations
+
+import contextlib
+import os
+import resource
+import time
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+
+
+def vendor() -> str:
+    return connection.vendor
+
+
+@contextlib.contextmanager
+def database():
+    """A fresh database (test_<name>) for the run, dropped afterwards."""
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    try:
+        yield
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+@contextlib.contextmanager
+def timer():
+    box = {"seconds": 0.0, "cpu": 0.0}
+    start, cpu = time.perf_counter(), time.process_time()
+    yield box
+    box["seconds"] = time.perf_counter() - start
+    box["cpu"] = time.process_time() - cpu
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]

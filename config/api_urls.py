@@ -1,0 +1,6 @@
+"""/api/v1/: each app contributes its own router."""
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("core_billing.api.urls")),
+]

@@ -1,0 +1,93 @@
+"""Roles are Django groups; each app says in its own `roles.py` which
+permissions each role gets (`ROLE_PERMISSIONS`), and `sync_roles` gathers them
+after every migrate, so upper layers add permissions without core knowing them.
+"""
+from __future__ import annotations
+
+import importlib
+
+from django.apps import apps
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COLLECTOR = "collector", _("collector")
+    CUSTOMER_SERVICE = "customer_service", _("customer service")
+    DISPATCHER = "dispatcher", _("dispatcher")
+    SUPERVISOR = "supervisor", _("supervisor / accountant")
+    MANAGER = "manager", _("manager")
+    ADMINISTRATOR = "administrator", _("administrator")
+
+
+ALL = "*"  # every permission of the project's apps
+
+_ORG_VIEW = [
+    "core_billing.view_station",
+    "core_billing.view_exchangestation",
+    "core_billing.view_community",
+    "core_billing.view_building",
+    "core_billing.view_customertype",
+    "core_billing.view_customer",
+    "core_billing.view_collectorassignment",
+]
+
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    Role.COLLECTOR: [*_ORG_VIEW],
+    Role.CUSTOMER_SERVICE: [*_ORG_VIEW, "core_billing.change_customer", "core_billing.view_auditlog"],
+    Role.DISPATCHER: [*_ORG_VIEW],
+    Role.SUPERVISOR: [
+        *_ORG_VIEW,
+        "core_billing.add_customer",
+        "core_billing.change_customer",
+        "core_billing.view_auditlog",
+        "core_billing.add_importjob",
+        "core_billing.view_importjob",
+        "core_billing.add_collectorassignment",
+        "core_billing.delete_collectorassignment",
+    ],
+    Role.MANAGER: [*_ORG_VIEW, "core_billing.view_auditlog"],
+    Role.ADMINISTRATOR: [ALL],
+}
+
+PROJECT_APPS = ("core_billing", "messaging", "campaigns", "dispatch", "reports", "webhooks")
+
+
+def collected_role_permissions() -> dict[str, set[str]]:
+    merged: dict[str, set[str]] = {role.value: set() for role in Role}
+    for app_label in PROJECT_APPS:
+        if not apps.is_installed(app_label):
+            continue
+        try:
+            module = importlib.import_module(f"{app_label}.roles")
+        except ModuleNotFoundError:
+            continue
+        for role, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
+            merged[str(role)].update(perms)
+    return merged
+
+
+def sync_roles(using: str = "default") -> None:
+    from django.contrib.auth.models import Group, Permission
+
+    every = Permission.objects.using(using).filter(content_type__app_label__in=PROJECT_APPS + ("auth",))
+    for role, wanted in collected_role_permissions().items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        if ALL in wanted:
+            group.permissions.set(every.exclude(codename__in=["delete_auditlog", "change_auditlog"]))
+            continue
+        perms = []
+        for dotted in sorted(wanted):
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is None:
+                raise LookupError(f"role {role}: unknown permission {dotted}")
+            perms.append(perm)
+        group.permissions.set(perms)
+
+
+def sync_roles_after_migrate(sender, using="default", **kwargs):
+    # Run once, after the last project app has migrated (its permissions exist then).
+    if getattr(sender, "label", None) != "webhooks":
+        return
+    sync_roles(using=using)

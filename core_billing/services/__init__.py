@@ -1,0 +1,1 @@
+"""Every write goes through a function here: atomic, permission-checked, audited."""

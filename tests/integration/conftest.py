@@ -1,0 +1,99 @@
+"""Integration tests: real PostgreSQL, real Redis, real Celery worker processes."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import IN_CI
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def real_services(transactional_db):
+    """PostgreSQL and Redis configured, or a skip that says what to install."""
+    missing = []
+    if settings.DATABASE_VENDOR != "postgresql":
+        missing.append("PostgreSQL (set DATABASE_URL=postgres://...)")
+    if not settings.REDIS_URL:
+        missing.append("Redis (set REDIS_URL=redis://...)")
+    if missing:
+        message = "integration tests need " + " and ".join(missing)
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def _worker_env() -> dict:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    if db.get("PASSWORD"):
+        url = url.replace("@", f":{db['PASSWORD']}@", 1)
+    return {**os.environ, "DATABASE_URL": url, "REDIS_URL": settings.REDIS_URL, "CELERY_TASK_ALWAYS_EAGER": "0"}
+
+
+class Workers:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.procs: list[subprocess.Popen] = []
+
+    def start(self, name: str = "w1", concurrency: int = 4) -> subprocess.Popen:
+        log = open(self.tmp / f"celery-{name}.log", "w")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+             f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO", "--without-gossip",
+             "--without-mingle"],
+            cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        self._wait_ready(name)
+        return proc
+
+    def _wait_ready(self, name: str, timeout: float = 40) -> None:
+        from config.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            replies = app.control.ping(timeout=0.5) or []
+            if any(name in key for reply in replies for key in reply):
+                return
+        raise RuntimeError(f"celery worker {name} did not start:\n" + (self.tmp / f"celery-{name}.log").read_text())
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+@pytest.fixture
+def celery_workers(real_services, tmp_path, settings):
+    """Start real worker processes against the test database; tasks are queued, not run eagerly."""
+    from config.celery import app
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    app.conf.task_always_eager = False
+    app.control.purge()
+    workers = Workers(tmp_path)
+    yield workers
+    workers.stop()
+
+
+def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message}")
