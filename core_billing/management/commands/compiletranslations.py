@@ -13,7 +13,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         root = Path(settings.BASE_DIR)
         count = 0
-        for po_path in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")) + sorted(root.glob("locale/*/LC_MESSAGES/*.po")):
+        for po_path in sorted(root.glob("*/locale/*/LC_MESSAGES/*.po")):
             if ".venv" in po_path.parts:
                 continue
             mo_path = po_path.with_suffix(".mo")
