@@ -12,8 +12,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from .errors import AppError
-from .models.org import HeatingStatus, MeteringMode
-from .phones import clean_text, normalize_phone, split_phones
+from .models.org import HeatingStatus, MeteringMode, PhoneKind
+from .phones import classify_phones, clean_text, split_phones
 
 # (key, header, required, example)
 COLUMNS = [
@@ -175,11 +175,11 @@ def check_row(row: RawRow, lookups: Lookups) -> CheckedRow:
     if metering is None:
         out.errors.append(f"计量方式“{v['metering_mode']}”无效（面积 / 计量）")
     clean["metering_mode"] = metering
-    phones = split_phones(_text(row.values.get("phones")))
-    bad = [p for p in phones if normalize_phone(p).kind == "invalid"]
+    infos, mobile, kind = classify_phones(split_phones(_text(row.values.get("phones"))))
+    bad = [i.raw for i in infos if i.kind == PhoneKind.INVALID]
     if bad:
         out.errors.append(f"电话号码无效：{'、'.join(bad)}")
-    clean["phones"] = phones
+    clean["phones"] = (infos, mobile, kind)
     clean["note"] = v["note"][:200]
     return out
 

@@ -9,7 +9,7 @@ from ..audit import audit_bulk_create, audit_record
 from ..errors import AppError
 from ..importing import CheckedRow, check_row, error_workbook, read_rows
 from ..models import Building, Community, Customer, CustomerPhone, CustomerType, ImportJob
-from ..phones import classify_phones, clean_text
+from ..phones import clean_text
 from ..progress import progress_set
 from ._common import require_perm, resolve_station
 
@@ -140,7 +140,7 @@ def _write(job: ImportJob, rows: list[CheckedRow], key: str) -> None:
             customers, phone_rows = [], []
             for row in chunk:
                 c = row.clean
-                infos, mobile, kind = classify_phones(c["phones"])
+                infos, mobile, kind = c["phones"]
                 customer = Customer(station_id=job.station_id, building=c["building"], unit=c["unit"],
                                     room=c["room"], account_no=c["account_no"], name=c["name"],
                                     customer_type=c["customer_type"], area=c["area"],
