@@ -32,3 +32,10 @@ class PermissionDeniedError(AppError):
 
     def __init__(self, message: str, **kwargs):
         super().__init__(message, code="permission_denied", **kwargs)
+
+
+class LockedOutError(AppError):
+    status_code = 429
+
+    def __init__(self):
+        super().__init__("登录失败次数过多，账号已暂时锁定，请稍后再试。", code="locked_out")

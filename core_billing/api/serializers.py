@@ -131,6 +131,10 @@ class LoginSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"})
 
 
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
 class ImportJobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
 

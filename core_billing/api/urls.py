@@ -1,5 +1,4 @@
 from django.urls import path
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -15,7 +14,7 @@ router.register("jurisdictions", views.CollectorAssignmentViewSet, basename="jur
 router.register("imports", views.ImportJobViewSet, basename="import")
 
 urlpatterns = [
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", views.TokenView.as_view(), name="api-token"),
     path("auth/login/", views.SessionLoginView.as_view(), name="api-login"),
     path("auth/logout/", views.SessionLogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="api-me"),

@@ -1,16 +1,18 @@
 """REST API for the org tree, customers, jurisdictions and imports (PLT-04)."""
 from django.contrib.auth import authenticate, login, logout
+from axes.handlers.proxy import AxesProxyHandler
 from django.http import HttpResponse
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
+from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from ..api_base import ScopedQuerysetMixin
-from ..errors import AppError
+from ..errors import AppError, LockedOutError
 from ..importing import template_workbook
 from ..models import (Building, CollectorAssignment, Community, Customer, CustomerType, ExchangeStation, ImportJob,
                       Station, User)
@@ -212,6 +214,21 @@ class MeView(APIView):
         return Response(s.MeSerializer(request.user).data)
 
 
+def _authenticate(request, data) -> User:
+    """Credentials checked under the same lockout as the login page (django-axes)."""
+    credentials = s.LoginSerializer(data=data)
+    credentials.is_valid(raise_exception=True)
+    username = credentials.validated_data["username"]
+    if AxesProxyHandler.is_locked(request, {"username": username}):
+        raise LockedOutError()
+    user = authenticate(request, username=username, password=credentials.validated_data["password"])
+    if user is None:
+        if AxesProxyHandler.is_locked(request, {"username": username}):
+            raise LockedOutError()
+        raise AppError("用户名或密码错误。", code="invalid_login")
+    return user
+
+
 class SessionLoginView(APIView):
     """Session login for browser clients; API clients use a token (POST /api/v1/auth/token/)."""
 
@@ -219,14 +236,22 @@ class SessionLoginView(APIView):
 
     @extend_schema(request=s.LoginSerializer, responses=s.MeSerializer)
     def post(self, request):
-        data = s.LoginSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user = authenticate(request, username=data.validated_data["username"],
-                            password=data.validated_data["password"])
-        if user is None:
-            raise AppError("用户名或密码错误。", code="invalid_login")
+        user = _authenticate(request, request.data)
         login(request, user)
         return Response(s.MeSerializer(user).data)
+
+
+class TokenView(APIView):
+    """Exchange a user name and password for an API token (send it as `Authorization: Token <key>`)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.LoginSerializer, responses=s.TokenSerializer)
+    def post(self, request):
+        user = _authenticate(request, request.data)
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
 
 
 class SessionLogoutView(APIView):
