@@ -31,6 +31,14 @@ test: venv translations
 bench: venv
 	$(BIN)/python -m bench
 
+# Production-like: PostgreSQL + Redis (the local ones unless set), gunicorn over TLS,
+# two Celery workers and beat, DEBUG off, HTTPS settings on.
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nuanxin
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+serve: venv translations
+	DATABASE_URL="$${DATABASE_URL:-$(SERVE_DATABASE_URL)}" REDIS_URL="$${REDIS_URL:-$(SERVE_REDIS_URL)}" \
+	  DEBUG=0 HTTPS=1 $(BIN)/python manage.py runserve
+
 # Re-pin every dependency to the newest release the ranges in pyproject.toml allow.
 lock:
 	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock

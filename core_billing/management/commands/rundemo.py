@@ -1,29 +1,14 @@
 """Start the whole embedded system in the foreground: the web server, a Celery
 worker with beat (kombu's filesystem transport, or Redis when REDIS_URL is set)
 and whatever simulators the apps declare in their `demo.PROCESSES`."""
-import importlib
 import os
-import signal
-import subprocess
 import sys
-import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from core_billing.demo import DEMO_PASSWORD
-from core_billing.roles import PROJECT_APPS
-
-
-def app_processes() -> list[tuple[str, list[str]]]:
-    found = []
-    for app in PROJECT_APPS:
-        try:
-            module = importlib.import_module(f"{app}.demo")
-        except ModuleNotFoundError:
-            continue
-        found.extend(getattr(module, "PROCESSES", []))
-    return found
+from core_billing.processes import app_processes, run_group
 
 
 class Command(BaseCommand):
@@ -45,41 +30,10 @@ class Command(BaseCommand):
                         f"--schedule={settings.CELERY_BEAT_SCHEDULE_FILENAME}"]),
             *[(name, [python, manage, *argv]) for name, argv in app_processes()],
         ]
-        children = []
-        for name, argv in commands:
-            children.append((name, subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR)))
-        time.sleep(2)
-        self._banner(host, port, [name for name, _ in commands])
+        sys.exit(run_group(commands, env=env, cwd=settings.BASE_DIR, banner=lambda: self._banner(host, port, commands)))
 
-        stopping = False
-
-        def stop(*_):
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
-        code = 0
-        try:
-            while not stopping:
-                for name, proc in children:
-                    if proc.poll() is not None:
-                        self.stderr.write(f"{name} exited with {proc.returncode}; stopping the demo")
-                        code = proc.returncode or 1
-                        stopping = True
-                time.sleep(0.5)
-        finally:
-            for _name, proc in children:
-                if proc.poll() is None:
-                    proc.terminate()
-            for _name, proc in children:
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-        sys.exit(code)
-
-    def _banner(self, host, port, names):
+    def _banner(self, host, port, commands):
+        names = [name for name, _argv in commands]
         url = f"http://{host}:{port}/"
         lines = [
             "",
