@@ -70,25 +70,6 @@ class CollectorAssignmentAdmin(ScopedAuditedAdmin):
     list_select_related = ("collector", "community", "building__community", "station")
 
 
-@admin.register(Customer)
-class CustomerAdmin(ScopedAuditedAdmin):
-    """Read-only here: customers are edited in the console, where phones are normalised."""
-
-    list_display = ("account_no", "name", "station", "building", "unit", "room", "area", "heating_status")
-    list_filter = ("station", "heating_status", "metering_mode", "customer_type")
-    search_fields = ("account_no", "name")
-    list_select_related = ("station", "building__community")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -101,6 +82,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(ReadOnlyAdmin):
+    """Read-only here: customers are edited in the console, where phones are normalised."""
+
+    list_display = ("account_no", "name", "station", "building", "unit", "room", "area", "heating_status")
+    list_filter = ("station", "heating_status", "metering_mode", "customer_type")
+    search_fields = ("account_no", "name")
+    list_select_related = ("station", "building__community")
 
 
 @admin.register(AuditLog)
