@@ -9,4 +9,9 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from core_billing.navigation import register_nav
 
+        from core_billing.metrics import register_source
+
+        from .outbound.metrics import deliveries_by_status
+
         register_nav(_("Webhooks"), "outbound:webhooks", "webhooks.view_webhooksubscription", order=90)
+        register_source("webhooks", deliveries_by_status)
