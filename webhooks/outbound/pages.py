@@ -16,7 +16,7 @@ from . import services
 
 
 class SubscriptionForm(forms.Form):
-    url = forms.URLField(label=gettext_lazy("URL"), max_length=500)
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=500, assume_scheme="https")
     description = forms.CharField(label=gettext_lazy("description"), required=False, max_length=200)
     events = forms.MultipleChoiceField(label=gettext_lazy("events"), choices=Event.choices,
                                        widget=forms.CheckboxSelectMultiple)
