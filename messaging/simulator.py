@@ -116,7 +116,8 @@ class SmsSimulator:
         handler = type("Handler", (_Handler,), {"sim": self})
         self.server = ThreadingHTTPServer((self.config.host, self.config.port), handler)
         self.server.daemon_threads = True
-        t = threading.Thread(target=self.server.serve_forever, name="smsgate-sim", daemon=True)
+        t = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="smsgate-sim",
+                             daemon=True)
         t.start()
         self.threads.append(t)
         for i in range(self.config.callback_threads):

@@ -131,13 +131,12 @@ def batch_send(*, message_ids: list[int]) -> dict[str, list[int]]:
 
 
 def kick_receipts() -> None:
-    """Ask for a receipt-applying run soon, at most one request per second."""
-    from django.core.cache import cache
-
+    """Receipts that overtook these send results wait in the inbox: apply them soon."""
     from ..tasks import apply_receipts
+    from ._common import schedule_soon
 
-    if PendingReceipt.objects.exists() and cache.add("messaging:receipts-kick", 1, timeout=1):
-        transaction.on_commit(lambda: apply_receipts.apply_async(countdown=1.5))
+    if PendingReceipt.objects.filter(unmatched=False).exists():
+        schedule_soon("receipts-waiting", apply_receipts, 1, when_eager=False)
 
 
 def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:

@@ -20,13 +20,13 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from ..gateways import Receipt
 from ..models import Message, MessageStatus as S, PendingReceipt
+from ._common import schedule_soon
 from .transitions import per_row, transition
 
 log = logging.getLogger("messaging.receipts")
@@ -39,10 +39,9 @@ def receipts_accept(*, gateway: str, receipts: list[Receipt]) -> int:
     PendingReceipt.objects.bulk_create([
         PendingReceipt(gateway=gateway, ref=r.ref[:64], phone=r.phone[:20], status=r.status,
                        error_code=r.error_code[:40], error_text=r.error_text[:255]) for r in receipts])
-    if cache.add("messaging:receipts-kick", 1, timeout=1):
-        from ..tasks import apply_receipts
+    from ..tasks import apply_receipts
 
-        transaction.on_commit(lambda: apply_receipts.apply_async(countdown=0.5))
+    schedule_soon("receipts", apply_receipts, 1)
     return len(receipts)
 
 
@@ -120,8 +119,7 @@ def _park(receipts: list[PendingReceipt]) -> None:
     for tries, ids in by_tries.items():
         PendingReceipt.objects.filter(pk__in=ids).update(
             tries=tries, next_try_at=now + timedelta(seconds=min(60, 2 ** (tries - 1))))
-    if cache.add("messaging:receipts-retry", 1, timeout=1):
-        transaction.on_commit(lambda: apply_receipts.apply_async(countdown=1.5))
+    schedule_soon("receipts-waiting", apply_receipts, 1, when_eager=False)
 
 
 def expire_unmatched(*, now=None) -> dict[str, int]:

@@ -1,4 +1,4 @@
-"""Fixtures for messaging: the SMS simulator on loopback, gateway settings pointing at it."""
+"""SMS fixtures for every app: the simulator on loopback, gateway settings pointing at it (see tests/conftest.py)."""
 from __future__ import annotations
 
 import copy
