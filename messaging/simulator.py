@@ -61,6 +61,7 @@ class SimulatorConfig:
     delay_ms: float = 3000.0
     out_of_order_rate: float = 0.0  # share of messages whose final callback comes before `sent`
     inbound_url: str = ""  # where /sim/inbound posts replies
+    hold_callbacks: bool = False  # keep callbacks queued until release_callbacks() (tests)
     callback_threads: int = 4
     callback_retries: int = 5
     seed: int | None = None
@@ -103,6 +104,8 @@ class SmsSimulator:
         self.queue_cv = threading.Condition()
         self.seq = itertools.count()
         self.stopping = False
+        self.held = config.hold_callbacks
+        self.inflight = 0
         self.server: ThreadingHTTPServer | None = None
         self.threads: list[threading.Thread] = []
 
@@ -153,8 +156,14 @@ class SmsSimulator:
             self.queue.clear()
 
     def pending_callbacks(self) -> int:
+        """Callbacks planned or being posted right now."""
         with self.queue_cv:
-            return len(self.queue)
+            return len(self.queue) + self.inflight
+
+    def release_callbacks(self) -> None:
+        with self.queue_cv:
+            self.held = False
+            self.queue_cv.notify_all()
 
     # --- the Messages API --------------------------------------------------------------------
     def _random(self) -> float:
@@ -248,37 +257,45 @@ class SmsSimulator:
         session = requests.Session()
         while not self.stopping:
             with self.queue_cv:
-                while not self.stopping and (not self.queue or self.queue[0][0] > time.monotonic()):
-                    timeout = None if not self.queue else max(0.0, self.queue[0][0] - time.monotonic())
+                while not self.stopping and (self.held or not self.queue or self.queue[0][0] > time.monotonic()):
+                    timeout = None if self.held or not self.queue else max(0.0, self.queue[0][0] - time.monotonic())
                     self.queue_cv.wait(timeout)
                 if self.stopping:
                     return
                 due, _seq, sid, status, tries = heapq.heappop(self.queue)
-            msg = self.by_sid.get(sid)
-            if msg is None:
-                continue  # reset meanwhile
-            params = self.callback_params(msg, status)
-            signature = compute_signature(self.config.auth_token, msg.callback, list(params.items()))
+                self.inflight += 1
             try:
-                response = session.post(msg.callback, data=params, headers={"X-Twilio-Signature": signature},
-                                        timeout=10)
-                ok = response.status_code < 300
-            except requests.RequestException as exc:
-                log.debug("callback to %s failed: %s", msg.callback, exc)
-                ok = False
-            if ok:
-                with self.lock:
-                    msg.callbacks.append(status)
-                    self.stats["callbacks_sent"] += 1
-            elif tries + 1 < self.config.callback_retries:
-                self._count("callbacks_failed")
+                self._post_callback(session, sid, status, tries)
+            finally:
                 with self.queue_cv:
-                    heapq.heappush(self.queue, (time.monotonic() + 0.5 * 2 ** tries, next(self.seq), sid, status,
-                                                tries + 1))
-                    self.queue_cv.notify()
-            else:
-                self._count("callbacks_lost")
-                log.warning("gave up posting %s callback for %s", status, sid)
+                    self.inflight -= 1
+
+    def _post_callback(self, session, sid: str, status: str, tries: int) -> None:
+        msg = self.by_sid.get(sid)
+        if msg is None:
+            return  # reset meanwhile
+        params = self.callback_params(msg, status)
+        signature = compute_signature(self.config.auth_token, msg.callback, list(params.items()))
+        try:
+            response = session.post(msg.callback, data=params, headers={"X-Twilio-Signature": signature},
+                                    timeout=10)
+            ok = response.status_code < 300
+        except requests.RequestException as exc:
+            log.debug("callback to %s failed: %s", msg.callback, exc)
+            ok = False
+        if ok:
+            with self.lock:
+                msg.callbacks.append(status)
+                self.stats["callbacks_sent"] += 1
+        elif tries + 1 < self.config.callback_retries:
+            self._count("callbacks_failed")
+            with self.queue_cv:
+                heapq.heappush(self.queue, (time.monotonic() + 0.5 * 2 ** tries, next(self.seq), sid, status,
+                                            tries + 1))
+                self.queue_cv.notify()
+        else:
+            self._count("callbacks_lost")
+            log.warning("gave up posting %s callback for %s", status, sid)
 
     # --- a phone replies -----------------------------------------------------------------------
     def send_inbound(self, sender: str, body: str, to: str = "", url: str = "") -> int:
