@@ -80,7 +80,7 @@ def customer_sms_summary(*, actor, customer) -> dict:
     return {
         "opt_out": opt,
         "opted_out": bool(opt and opt.is_opted_out),
-        "messages": list(Message.objects.visible_to(actor).filter(customer=customer)
+        "sms_messages": list(Message.objects.visible_to(actor).filter(customer=customer)
                          .select_related("topic").order_by("-created_at")[:10]),
         "replies": list(InboundMessage.objects.visible_to(actor).filter(customer=customer)[:5]),
     }
