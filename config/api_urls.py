@@ -3,4 +3,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("core_billing.api.urls")),
+    path("", include("messaging.api.urls")),
 ]

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core_billing.scoping import ScopedManager, StationScopedQuerySet, actor_can_see_anything, is_head_office
+from core_billing.scoping import ScopedManager, StationScopedQuerySet
 
 
 class InboundMessage(models.Model):
@@ -51,13 +51,9 @@ class InboundMessage(models.Model):
 
 
 class OptOutQuerySet(StationScopedQuerySet):
-    def visible_to(self, actor):
+    def for_station_staff(self, actor):
         # An opt-out belongs to a phone number, not a station: station staff
         # see those of numbers their own customers use.
-        if not actor_can_see_anything(actor):
-            return self.none()
-        if is_head_office(actor):
-            return self
         from core_billing.models import CustomerPhone
 
         numbers = CustomerPhone.objects.visible_to(actor).exclude(number="").values("number")

@@ -4,7 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from core_billing.scoping import StationScopedQuerySet, actor_can_see_anything, is_head_office
+from core_billing.scoping import StationScopedQuerySet
 
 from .. import templating
 
@@ -18,12 +18,8 @@ class TopicKind(models.TextChoices):
 
 
 class TopicQuerySet(StationScopedQuerySet):
-    def visible_to(self, actor):
+    def for_station_staff(self, actor):
         # Company-wide topics (no station) are shared by every station.
-        if not actor_can_see_anything(actor):
-            return self.none()
-        if is_head_office(actor):
-            return self
         return self.filter(Q(station_id=actor.station_id) | Q(station__isnull=True))
 
     def active(self):

@@ -99,3 +99,18 @@ def test_long_text_costs_more_segments(org, settings):
     settings.SMS_PRICE_PER_SEGMENT = Decimal("0.05")
     preview = topic_preview(actor=org.service1, body="暖" * 70, kind="service", sample=True)
     assert preview.info.segments == 2 and preview.cost == Decimal("0.10")
+
+
+def test_company_wide_topic_opens_for_station_staff_everywhere(org, client):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    from core_billing.scoping import get_visible_or_404
+
+    shared = topic_create(actor=org.admin, name="全公司", kind="notice", body="通知", company_wide=True)
+    assert get_visible_or_404(Topic, org.service1, pk=shared.pk) == shared
+    client.force_login(org.service1)
+    assert client.get(reverse("messaging:topic-edit", args=[shared.pk])).status_code == 200
+    api = APIClient()
+    api.force_authenticate(org.service2)
+    assert api.get(reverse("sms-topic-detail", args=[shared.pk])).status_code == 200
