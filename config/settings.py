@@ -263,7 +263,8 @@ SMS_BATCH_SIZE = int(os.environ.get("SMS_BATCH_SIZE", "100"))
 SMS_MAX_ATTEMPTS = 3
 # Seconds before attempts 2 and 3; each stays below the broker's visibility
 # timeout, or Redis would hand the waiting task to a second worker.
-SMS_RETRY_BACKOFF = [min(s, BROKER_VISIBILITY_TIMEOUT // 2) for s in (20, 120)]
+SMS_RETRY_BACKOFF = [min(int(s), BROKER_VISIBILITY_TIMEOUT // 2)
+                     for s in env_list("SMS_RETRY_BACKOFF", "20,120")]
 SMS_SENDING_TIMEOUT = int(os.environ.get("SMS_SENDING_TIMEOUT", "600"))
 SMS_RECEIPT_MATCH_WINDOW = int(os.environ.get("SMS_RECEIPT_MATCH_WINDOW", "3600"))
 SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
