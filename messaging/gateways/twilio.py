@@ -16,7 +16,7 @@ import hmac
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 import requests
 
@@ -35,6 +35,7 @@ ERROR_TEXTS = {
 }
 # API errors (4xx) that retrying cannot fix; any other 4xx is treated the same.
 TOO_MANY_REQUESTS = 429
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def compute_signature(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
@@ -78,6 +79,9 @@ class TwilioGateway(SmsGateway):
         self.timeout = (3.05, float(timeout))
         self.max_429_retries = max_429_retries
         self._local = threading.local()
+        # requests would scan os.environ for proxies on every call (a third of
+        # the CPU of a send); read them once.
+        self.proxies = requests.utils.get_environ_proxies(self.url)
         self._pool = ThreadPoolExecutor(max_workers=max(1, int(concurrency)), thread_name_prefix=f"sms-{name}")
 
     def secrets(self):
@@ -88,6 +92,8 @@ class TwilioGateway(SmsGateway):
         if session is None:
             session = self._local.session = requests.Session()
             session.auth = (self.account_sid, self.auth_token)
+            session.trust_env = False
+            session.proxies.update(self.proxies)
         return session
 
     # --- sending --------------------------------------------------------------------------
@@ -102,10 +108,12 @@ class TwilioGateway(SmsGateway):
             data["From"] = self.from_number
         if self.status_callback:
             data["StatusCallback"] = self.status_callback
+        # Encoded once here: handing requests a dict costs more CPU than the HTTP exchange itself.
+        payload = urlencode(data)
         for attempt in range(self.max_429_retries + 1):
             throttle.take()
             try:
-                response = self._session().post(self.url, data=data, timeout=self.timeout)
+                response = self._session().post(self.url, data=payload, headers=FORM, timeout=self.timeout)
             except requests.RequestException as exc:
                 self.log_failure(sms, "request failed", exc)
                 return SendResult(sms.message_id, False, error_code="network", error_text="网关连接失败",

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from ..gateways import GatewayError, OutgoingSms, SendResult, get_gateway
@@ -79,29 +79,27 @@ def call_gateway(gateway_name: str, rows: list[dict]) -> list[SendResult]:
 @transaction.atomic
 def record_results(token: str, rows: list[dict], results: list[SendResult]) -> dict[str, list[int]]:
     attempts = {r["id"]: r["attempts"] for r in rows}
-    mine = Q(claim=token)
     ok = {r.message_id: r.ref for r in results if r.ok}
     done = {"sent": [], "failed": [], "errored": []}
     if ok:
-        done["sent"] = transition(ok, S.SENT, extra_filter=mine, gateway_ref=per_row(ok, "gateway_ref"),
-                                  error_code="", error_text="")
+        done["sent"] = transition(ok, S.SENT, claim=token, gateway_ref=per_row(ok), error_code="", error_text="")
     failures = [r for r in results if not r.ok]
     final = [r for r in failures if r.permanent or attempts[r.message_id] >= settings.SMS_MAX_ATTEMPTS]
     again = [r for r in failures if r not in final]
     if final:
         done["failed"] = transition(
-            [r.message_id for r in final], S.FAILED, extra_filter=mine,
-            error_code=per_row({r.message_id: r.error_code[:40] for r in final}, "error_code"),
-            error_text=per_row({r.message_id: (r.error_text or r.error_code)[:255] for r in final}, "error_text"))
+            [r.message_id for r in final], S.FAILED, claim=token,
+            error_code=per_row({r.message_id: r.error_code[:40] for r in final}),
+            error_text=per_row({r.message_id: (r.error_text or r.error_code)[:255] for r in final}))
     by_countdown: dict[int, list[SendResult]] = defaultdict(list)
     for r in again:
         by_countdown[retry_countdown(attempts[r.message_id])].append(r)
     for countdown, group in by_countdown.items():
         moved = transition(
-            [r.message_id for r in group], S.ERRORED, extra_filter=mine,
+            [r.message_id for r in group], S.ERRORED, claim=token,
             next_attempt_at=timezone.now() + timedelta(seconds=countdown),
-            error_code=per_row({r.message_id: r.error_code[:40] for r in group}, "error_code"),
-            error_text=per_row({r.message_id: (r.error_text or r.error_code)[:255] for r in group}, "error_text"))
+            error_code=per_row({r.message_id: r.error_code[:40] for r in group}),
+            error_text=per_row({r.message_id: (r.error_text or r.error_code)[:255] for r in group}))
         done["errored"].extend(moved)
         if moved:
             from ..tasks import send_batch
@@ -147,19 +145,23 @@ def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:
     now = now or timezone.now()
     counts = {"stuck": 0, "requeued": 0, "retried": 0}
     stuck = list(Message.objects.filter(status=S.SENDING, claimed_at__lt=now - timedelta(
-        seconds=settings.SMS_SENDING_TIMEOUT)).values("id", "attempts")[:limit])
+        seconds=settings.SMS_SENDING_TIMEOUT)).values("id", "attempts", "claim")[:limit])
     if stuck:
         # The worker died mid-call: the gateway may or may not have the message.
         # Retrying risks a duplicate, not retrying risks a loss; SMS notices
         # prefer the duplicate, and the attempt still counts.
+        by_claim: dict[tuple[str, bool], list[int]] = defaultdict(list)
+        for r in stuck:
+            by_claim[(r["claim"], r["attempts"] >= settings.SMS_MAX_ATTEMPTS)].append(r["id"])
+        moved: list[int] = []
         with transaction.atomic():
-            last = [r["id"] for r in stuck if r["attempts"] >= settings.SMS_MAX_ATTEMPTS]
-            rest = [r["id"] for r in stuck if r["attempts"] < settings.SMS_MAX_ATTEMPTS]
-            transition(last, S.FAILED, extra_filter=Q(claimed_at__lt=now - timedelta(
-                seconds=settings.SMS_SENDING_TIMEOUT)), error_code="worker_lost", error_text="发送进程中断")
-            moved = transition(rest, S.ERRORED, extra_filter=Q(claimed_at__lt=now - timedelta(
-                seconds=settings.SMS_SENDING_TIMEOUT)), error_code="worker_lost", error_text="发送进程中断，将重试",
-                next_attempt_at=now)
+            # Only the claim that got stuck: a message claimed again meanwhile keeps going.
+            for (claim_token, last), ids in by_claim.items():
+                if last:
+                    transition(ids, S.FAILED, claim=claim_token, error_code="worker_lost", error_text="发送进程中断")
+                else:
+                    moved += transition(ids, S.ERRORED, claim=claim_token, error_code="worker_lost",
+                                        error_text="发送进程中断，将重试", next_attempt_at=now)
         counts["stuck"] = len(stuck)
         _enqueue_now(moved, send_batch)
     lost_queue = list(Message.objects.filter(status=S.QUEUED, created_at__lt=now - timedelta(minutes=10))

@@ -36,9 +36,12 @@ RANK = {"sent": 0, "delivered": 1, "failed": 1}
 def receipts_accept(*, gateway: str, receipts: list[Receipt]) -> int:
     if not receipts:
         return 0
-    PendingReceipt.objects.bulk_create([
-        PendingReceipt(gateway=gateway, ref=r.ref[:64], phone=r.phone[:20], status=r.status,
-                       error_code=r.error_code[:40], error_text=r.error_text[:255]) for r in receipts])
+    rows = [PendingReceipt(gateway=gateway, ref=r.ref[:64], phone=r.phone[:20], status=r.status,
+                           error_code=r.error_code[:40], error_text=r.error_text[:255]) for r in receipts]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)  # one round trip in autocommit; bulk_create would add BEGIN/COMMIT
+    else:
+        PendingReceipt.objects.bulk_create(rows)
     from ..tasks import apply_receipts
 
     schedule_soon("receipts", apply_receipts, 1)
@@ -91,10 +94,8 @@ def receipts_apply(*, limit: int = 2000) -> dict[str, int]:
     failed = targets["failed"]
     if failed:
         applied += len(transition(failed, S.FAILED,
-                                  error_code=per_row({pk: r.error_code or "undelivered" for pk, r in failed.items()},
-                                                     "error_code"),
-                                  error_text=per_row({pk: r.error_text or "未送达" for pk, r in failed.items()},
-                                                     "error_text")))
+                                  error_code=per_row({pk: r.error_code or "undelivered" for pk, r in failed.items()}),
+                                  error_text=per_row({pk: r.error_text or "未送达" for pk, r in failed.items()})))
     waiting_set = set(waiting)
     done = [r.pk for r in batch if r.pk not in waiting_set]
     # Receipts whose message is unknown yet stay; everything else is consumed.

@@ -12,7 +12,7 @@ from core_billing.models import Customer
 from core_billing.scoping import get_visible_or_404
 
 from .. import templating
-from ..models import Message, Topic, TopicKind
+from ..models import Message, MessageStatus, Topic, TopicKind
 from ..selectors.messages import inbound_list, message_list, status_counts, topic_list
 from ..services.inbound import opt_out_set
 from ..services.sending import message_send_one, staff_messages_send, staff_recipients
@@ -179,7 +179,9 @@ def message_list_page(request):
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "counts": status_counts(qs)}
+    counts = status_counts(qs)
+    context = {"form": form, "page": page, "query": query.urlencode(),
+               "counts": [(value, label, counts[value]) for value, label in MessageStatus.choices if value in counts]}
     template = "messaging/_message_rows.html" if request.htmx else "messaging/message_list.html"
     return render(request, template, context)
 

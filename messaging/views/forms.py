@@ -98,8 +98,8 @@ class MessageFilterForm(forms.Form):
                                    empty_label=_("all"))
     sender = forms.ModelChoiceField(label=_("sender"), queryset=User.objects.none(), required=False,
                                     empty_label=_("all"))
-    date_from = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("from date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("to date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
