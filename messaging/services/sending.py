@@ -2,7 +2,8 @@
 
     messages_create_bulk(*, actor, recipients, topic=None, body="", kind=None, season="", station=None,
                          campaign_id=None, work_order_id=None, gateway=None, respect_opt_out=True)
-        -> CreateResult(messages=[Message...], skipped=[Skipped(recipient, reason, detail)...])
+        -> CreateResult(message_ids=[...], skipped=[Skipped(recipient, reason, detail)...]);
+           .messages loads the rows when a caller wants objects
     message_send_one(*, actor, customer=None, staff=None, phone="", topic=None, body="", season="",
                      station=None, values=None, resend_of=None) -> Message     (AppError if it cannot go)
     staff_messages_send(*, actor, topic=None, body="", stations=(), roles=(), users=()) -> CreateResult
@@ -14,10 +15,11 @@ who opted out of marketing, are skipped with a reason, never sent.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core_billing.errors import AppError
@@ -65,8 +67,18 @@ class Skipped:
 
 @dataclass
 class CreateResult:
-    messages: list[Message]
+    """The ids of the messages written (in recipient order) and the recipients skipped.
+
+    `messages` loads the Message rows on first use; callers handling 100,000
+    recipients should stay with `message_ids`."""
+
+    message_ids: list[int]
     skipped: list[Skipped]
+
+    @cached_property
+    def messages(self) -> list[Message]:
+        found = Message.objects.in_bulk(self.message_ids)
+        return [found[pk] for pk in self.message_ids]
 
 
 @dataclass(frozen=True)
@@ -182,19 +194,50 @@ def messages_create_bulk(*, actor, recipients: Iterable[Recipient], topic: Topic
                             extra=r.extra) for r, _p, s in ready]
     values = build_values(template.keys, targets) if template.keys else [{} for _ in targets]
     now = timezone.now()
+    common = {"topic_id": getattr(template.topic, "pk", None), "kind": template.kind,
+              "is_marketing": template.is_marketing, "season": season or "", "campaign_id": campaign_id,
+              "work_order_id": work_order_id, "sender_id": getattr(actor, "pk", None), "gateway": gateway,
+              "status": MessageStatus.QUEUED, "created_at": now, "updated_at": now}
     rows = []
     for (r, phone, station_id), vals in zip(ready, values):
         text = compose(templating.render(template.body, vals), is_marketing=template.is_marketing)
         info = segments.analyze(text)
-        rows.append(Message(
-            station_id=station_id, topic=template.topic, kind=template.kind, is_marketing=template.is_marketing,
-            season=season or "", campaign_id=campaign_id, work_order_id=work_order_id, customer=r.customer,
-            staff=r.staff, phone=phone, body=text, segments=info.segments, encoding=info.encoding,
-            sender=actor, gateway=gateway, status=MessageStatus.QUEUED, created_at=now, updated_at=now,
-            resend_of_id=getattr(r.resend_of, "pk", r.resend_of)))
-    created = Message.objects.bulk_create(rows, batch_size=1000)
-    enqueue([m.pk for m in created])
-    return CreateResult(created, skipped)
+        rows.append({**common, "station_id": station_id, "customer_id": getattr(r.customer, "pk", None),
+                     "staff_id": getattr(r.staff, "pk", None), "phone": phone, "body": text,
+                     "segments": info.segments, "encoding": info.encoding,
+                     "resend_of_id": getattr(r.resend_of, "pk", r.resend_of)})
+    ids = insert_messages(rows)
+    enqueue(ids)
+    return CreateResult(ids, skipped)
+
+
+def insert_messages(rows: list[dict]) -> list[int]:
+    """Write message rows, returning their ids in order.
+
+    On PostgreSQL the ids are drawn from the sequence first and the rows go in
+    by COPY: a campaign of 100,000 messages spent most of its time building
+    and binding model instances in bulk_create."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        created = Message.objects.bulk_create([Message(**row) for row in rows], batch_size=1000)
+        return [m.pk for m in created]
+    table = Message._meta.db_table
+    columns = ["id", *rows[0].keys()]
+    defaults = {f.attname: f.get_default() for f in Message._meta.concrete_fields
+                if f.attname not in columns and not f.null}
+    columns += list(defaults)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [table, len(rows)])
+        ids = [row[0] for row in cursor.fetchall()]
+        names = ", ".join(connection.ops.quote_name(Message._meta.get_field(c).column if c != "id" else c)
+                          for c in columns)
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:
+            extra = tuple(defaults.values())
+            for pk, row in zip(ids, rows):
+                copy.write_row((pk, *row.values(), *extra))
+    return ids
 
 
 def message_send_one(*, actor, customer: Customer | None = None, staff: User | None = None, phone: str = "",
