@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"TopicKindEnum": "messaging.models.topics.TopicKind.choices"},
 }
 
 # --- company ----------------------------------------------------------------
@@ -266,6 +267,7 @@ SMS_MAX_ATTEMPTS = 3
 SMS_RETRY_BACKOFF = [min(int(s), BROKER_VISIBILITY_TIMEOUT // 2)
                      for s in env_list("SMS_RETRY_BACKOFF", "20,120")]
 SMS_SENDING_TIMEOUT = int(os.environ.get("SMS_SENDING_TIMEOUT", "600"))
+SMS_QUEUED_STALE_AFTER = int(os.environ.get("SMS_QUEUED_STALE_AFTER", "1800"))
 SMS_RECEIPT_MATCH_WINDOW = int(os.environ.get("SMS_RECEIPT_MATCH_WINDOW", "3600"))
 SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.tasks.sweep", "schedule": 60.0}

@@ -66,7 +66,7 @@ class TopicViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         topic = self.get_object()
         return self._preview(request, topic.body, topic.kind, topic.is_marketing)
 
-    @extend_schema(request=s.PreviewRequestSerializer, responses=s.PreviewSerializer,
+    @extend_schema(request=s.PreviewRequestSerializer, responses=s.PreviewSerializer, operation_id="sms_topics_preview_body",
                    description="Check and preview an unsaved body: errors name the position and the valid placeholders.")
     @action(detail=False, methods=["post"], url_path="preview", permission_classes=[has_perm("messaging.view_topic")])
     def preview_body(self, request):

@@ -164,7 +164,10 @@ def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:
                                         error_text="发送进程中断，将重试", next_attempt_at=now)
         counts["stuck"] = len(stuck)
         _enqueue_now(moved, send_batch)
-    lost_queue = list(Message.objects.filter(status=S.QUEUED, created_at__lt=now - timedelta(minutes=10))
+    # A queued message is only "lost" once it has waited longer than any
+    # backlog should last; enqueueing it again is harmless (the claim decides).
+    lost_queue = list(Message.objects.filter(status=S.QUEUED, created_at__lt=now - timedelta(
+        seconds=settings.SMS_QUEUED_STALE_AFTER))
                       .order_by("id").values_list("id", flat=True)[:limit])
     counts["requeued"] = len(lost_queue)
     _enqueue_now(lost_queue, send_batch)

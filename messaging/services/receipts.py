@@ -116,6 +116,8 @@ def _park(receipts: list[PendingReceipt]) -> None:
     now = timezone.now()
     by_tries: dict[int, list[int]] = {}
     for r in receipts:
+        if r.tries == 0:
+            log.info("receipt %s:%s (%s) matches no message yet; will retry", r.gateway, r.ref, r.status)
         by_tries.setdefault(r.tries + 1, []).append(r.pk)
     for tries, ids in by_tries.items():
         PendingReceipt.objects.filter(pk__in=ids).update(

@@ -157,7 +157,7 @@ def test_sweeper_takes_back_messages_stuck_in_sending(org, sim, settings, django
 
 def test_sweeper_enqueues_messages_whose_task_was_lost(org, sim, django_capture_on_commit_callbacks):
     msg = message_send_one(actor=org.service1, customer=org.customer1, body="测试")  # on_commit never ran
-    Message.objects.filter(pk=msg.pk).update(created_at=timezone.now() - timedelta(minutes=30))
+    Message.objects.filter(pk=msg.pk).update(created_at=timezone.now() - timedelta(minutes=31))
     with django_capture_on_commit_callbacks(execute=True):
         assert pipeline.sweep()["requeued"] == 1
     msg.refresh_from_db()
@@ -233,3 +233,13 @@ def test_credentials_never_reach_the_log(org, make_sim, settings, caplog, django
     record = logging.LogRecord("x", logging.ERROR, __file__, 1, "boom %s", (token,), None)
     RedactSecrets().filter(record)
     assert token not in record.getMessage()
+
+
+def test_console_gateway_logs_instead_of_sending(org, settings, caplog, django_capture_on_commit_callbacks):
+    settings.SMS_GATEWAY = "console"
+    caplog.set_level(logging.INFO, logger="messaging.console")
+    with django_capture_on_commit_callbacks(execute=True):
+        msg = message_send_one(actor=org.service1, customer=org.customer1, body="控制台测试")
+    msg.refresh_from_db()
+    assert (msg.status, msg.gateway) == ("sent", "console") and msg.gateway_ref.startswith("console-")
+    assert "控制台测试" in caplog.text and "138****8001" in caplog.text and org.customer1.mobile not in caplog.text
