@@ -68,13 +68,14 @@ def point_gateway(url: str, *, rate: float, callback: str = "", concurrency: int
     reset_gateways()
 
 
-def station():
+def station(code: str = "B1"):
+    """Each benchmark writes under its own station: one `python -m bench` run shares the database."""
     from core_billing.models import Station
 
-    return Station.objects.get_or_create(code="B1", defaults={"name": "基准站"})[0]
+    return Station.objects.get_or_create(code=code, defaults={"name": f"基准站{code}"})[0]
 
 
-def make_messages(n: int, *, body: str = "基准测试：明日供热，请注意室内温度。") -> tuple[list[int], float]:
+def make_messages(n: int, *, code: str, body: str = "基准测试：明日供热，请注意室内温度。") -> tuple[list[int], float]:
     """n queued messages to distinct mobiles; returns their ids and the seconds it took."""
     from messaging.services import sending
 
@@ -84,7 +85,7 @@ def make_messages(n: int, *, body: str = "基准测试：明日供热，请注�
     # Numbers ending 0000 or 9999 are the simulator's undelivered and invalid ones.
     phones = [f"+86137{i:08d}" for i in range(1, 2 * n + 2) if i % 10000 not in (0, 9999)][:n]
     try:
-        st = station()
+        st = station(code)
         started = time.perf_counter()
         for start in range(0, n, 5000):
             sending.messages_create_bulk(actor=None, station=st, body=body,
@@ -154,11 +155,13 @@ def vendor() -> str:
     return connection.vendor
 
 
-def not_sent() -> dict:
-    """Why messages did not go: {"status error_code": count}."""
+def outcome(code: str) -> tuple[int, dict]:
+    """(messages sent, {"status error_code": count} of those not sent) for one benchmark's station."""
     from django.db.models import Count
 
     from messaging.models import Message
 
-    rows = Message.objects.exclude(status="sent").values_list("status", "error_code").annotate(n=Count("id"))
-    return {f"{status} {code}".strip(): n for status, code, n in rows}
+    rows = (Message.objects.filter(station__code=code).values_list("status", "error_code")
+            .annotate(n=Count("id")).order_by())
+    counts = {f"{status} {error}".strip(): n for status, error, n in rows}
+    return counts.pop("sent", 0), counts

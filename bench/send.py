@@ -6,28 +6,24 @@ worker process of 4 threads.  Baseline: the allowed rate itself.
 """
 from __future__ import annotations
 
-from django.db.models import Count
-
 from bench import harness
-from bench._sms import make_messages, not_sent, point_gateway, reset_rate, run_worker, sim_stats, start_simulator, stop
+from bench._sms import make_messages, outcome, point_gateway, reset_rate, run_worker, sim_stats, start_simulator, stop
 
 ALLOWED = 500.0
 
 
 def run(args) -> dict:
-    from messaging.models import Message
-
     n = args.n or 20000
     proc, url = start_simulator(rate=ALLOWED)
     try:
         point_gateway(url, rate=ALLOWED)
-        ids, create_seconds = make_messages(n)
+        ids, create_seconds = make_messages(n, code="SEND")
         reset_rate()
         result = run_worker(ids, threads=4)
         stats = sim_stats(url)
     finally:
         stop(proc)
-    statuses = dict(Message.objects.values_list("status").annotate(n=Count("id")))
+    sent, not_sent = outcome("SEND")
     rate = n / result["seconds"]
     out = {
         "name": "send", "n": n, "seconds": round(result["seconds"], 2), "rate": round(rate, 1),
@@ -35,8 +31,8 @@ def run(args) -> dict:
         "ratio": round(rate / ALLOWED, 3), "ratio_means": "achieved rate ÷ allowed rate (goal >= 0.9)",
         "p50_ms": round(harness.percentile(result["durations"], 50) * 1000, 1),
         "p99_ms": round(harness.percentile(result["durations"], 99) * 1000, 1), "p_of": "per 100-message batch",
-        "errors": n - statuses.get("sent", 0), "duplicates": stats["accepted"] - statuses.get("sent", 0),
-        "rate_limited_429": stats["rate_limited"], "not_sent": not_sent(), "create_seconds": round(create_seconds, 2),
+        "errors": n - sent, "duplicates": stats["accepted"] - sent,
+        "rate_limited_429": stats["rate_limited"], "not_sent": not_sent, "create_seconds": round(create_seconds, 2),
         "cpu_ms_per_item": round(result["cpu"] * 1000 / n, 3), "peak_mb": round(harness.peak_rss_mb(), 1),
     }
     print(f"   {n} messages in {out['seconds']} s = {out['rate']} msg/s against {ALLOWED:g} allowed "
