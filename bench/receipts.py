@@ -23,7 +23,7 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from bench import harness

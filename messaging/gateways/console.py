@@ -6,7 +6,7 @@ import uuid
 
 from core_billing.phones import mask_phone
 
-from .base import OutgoingSms, SendResult, SmsGateway, WebhookRequest
+from .base import SendResult, SmsGateway, WebhookRequest
 
 log = logging.getLogger("messaging.console")
 
