@@ -1,0 +1,201 @@
+"""receipts: 20,000 signed status callbacks posted to the webhook by 20 concurrent clients; receipts applied per second (goal >= 2,000/s), none lost.
+
+Two phases.  The storm: 20 clients post every callback, signed, to the
+webhook (gunicorn, 3 processes, on PostgreSQL; in-process on the embedded
+SQLite, whose in-memory benchmark database no other process can see), which
+verifies and stores each one.  Then the applier (the apply_receipts task
+body, as a worker runs it) applies the inbox in batches: its rate is the
+figure for the goal.  Baseline: the naive way, each receipt applied in its
+own transaction, on as many other messages, in the same run.  `errors`
+counts lost receipts (messages not delivered at the end) plus non-200
+answers.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import requests
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from bench import harness
+from bench._sms import ROOT, free_port, station
+
+CLIENTS = 20
+
+
+def _messages(n: int, prefix: str) -> list[tuple[int, str, str]]:
+    from messaging.models import Message
+
+    st = station(f"RCPT{prefix}")
+    now = timezone.now()
+    rows = [Message(station=st, phone=f"+86136{i:08d}", body="基准", gateway="twilio", gateway_ref=f"SMrcpt{prefix}{i:026x}",
+                    status="sent", created_at=now, updated_at=now, sent_at=now) for i in range(n)]
+    made = Message.objects.bulk_create(rows, batch_size=2000)
+    return [(m.pk, m.gateway_ref, m.phone) for m in made]
+
+
+def _baseline(targets) -> float:
+    """The storm of single-row transactions: one conditional update per receipt."""
+    from messaging.services.transitions import transition
+
+    started = time.perf_counter()
+    for pk, _ref, _phone in targets:
+        transition([pk], "delivered")
+    return time.perf_counter() - started
+
+
+def _start_gunicorn(port: int) -> subprocess.Popen:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    if db.get("PASSWORD"):
+        url = url.replace("@", f":{db['PASSWORD']}@", 1)
+    env = {**os.environ, "DATABASE_URL": url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "3",
+                             "-k", "gthread", "--threads", "4", "--log-level", "warning"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.post(f"http://127.0.0.1:{port}/webhooks/sms/twilio/status/", timeout=1)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("gunicorn did not start")
+
+
+def _start_inprocess(port: int):
+    """A single-threaded WSGI server in this process (SQLite: the database is in memory)."""
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    from django.core.wsgi import get_wsgi_application
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    class Server(WSGIServer):
+        request_queue_size = 128  # 20 clients connect at once; the default backlog of 5 refuses some
+
+    server = make_server("127.0.0.1", port, get_wsgi_application(), server_class=Server, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def run(args) -> dict:
+    from config.celery import app
+    from messaging.gateways.twilio import compute_signature
+    from messaging.models import Message, PendingReceipt
+    from messaging.services.receipts import receipts_apply
+
+    n = args.n or 20000
+    app.conf.task_always_eager = False
+    postgres = connection.vendor == "postgresql"
+    targets = _messages(n, "a")
+    base_targets = _messages(n, "b")
+    baseline_seconds = _baseline(base_targets)
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/webhooks/sms/twilio/status/"
+    settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
+    if postgres:
+        server = _start_gunicorn(port)
+    else:
+        # Nothing to coalesce in-process: the benchmark applies the receipts itself.
+        from messaging.services import receipts as receipts_module
+
+        receipts_module.schedule_soon = lambda *a, **k: None
+        server = _start_inprocess(port)
+    token = settings.TWILIO_AUTH_TOKEN
+    bodies = []
+    for _pk, ref, phone in targets:
+        params = {"AccountSid": settings.TWILIO_ACCOUNT_SID, "ApiVersion": "2010-04-01", "From": "+8610690000",
+                  "MessageSid": ref, "MessageStatus": "delivered", "SmsSid": ref, "SmsStatus": "delivered", "To": phone}
+        bodies.append((urlencode(params), compute_signature(token, url, list(params.items()))))
+    latencies: list[float] = []
+    bad = [0]
+    local = threading.local()
+
+    def post(item, target=url, expect=200, record=True):
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+            session.trust_env = False
+        body, signature = item
+        t = time.perf_counter()
+        try:
+            r = session.post(target, data=body, timeout=30, headers={
+                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
+            ok = r.status_code == expect
+        except requests.RequestException:
+            ok = False
+        if record:
+            latencies.append(time.perf_counter() - t)
+            if not ok:
+                bad[0] += 1
+
+    def remaining() -> int:
+        return Message.objects.filter(station__code="RCPTa").exclude(status="delivered").count()
+
+    started = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            list(pool.map(post, bodies))
+        ingest_seconds = time.perf_counter() - started
+        # The floor of this HTTP stack on this machine: the same requests to a webhook that
+        # refuses them after the signature check (no database), by the same 20 clients.
+        floor_n = min(n, 5000)
+        floor_url = url.replace("/twilio/", "/console/")
+        for name in ("django.request", "webhooks.sms"):  # 5,000 expected 403s are not news
+            logging.getLogger(name).setLevel(logging.ERROR)
+        floor_started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+            list(pool.map(lambda item: post(item, floor_url, 403, False), bodies[:floor_n]))
+        floor_rate = floor_n / (time.perf_counter() - floor_started)
+    finally:
+        if postgres:
+            server.terminate()
+            server.wait(timeout=10)
+            app.control.purge()  # apply_receipts requests the webhook queued for a worker that is not here
+        else:
+            server.shutdown()
+    stored = PendingReceipt.objects.count()
+    # The apply_receipts task body, as a worker runs it, over the whole inbox.
+    apply_started, cpu = time.perf_counter(), time.process_time()
+    rounds = 0
+    while receipts_apply()["taken"]:
+        rounds += 1
+    apply_seconds = time.perf_counter() - apply_started
+    apply_cpu = time.process_time() - cpu
+    lost = remaining()
+    rate = n / apply_seconds
+    baseline_rate = n / baseline_seconds
+    out = {
+        "name": "receipts", "n": n, "seconds": round(apply_seconds, 3), "rate": round(rate, 1),
+        "rate_means": "stored receipts applied per second by the batch applier",
+        "ingest_seconds": round(ingest_seconds, 2), "ingest_rate": round(n / ingest_seconds, 1),
+        "end_to_end_rate": round(n / (ingest_seconds + apply_seconds), 1),
+        "http_floor_rate": round(floor_rate, 1),
+        "http_floor_means": "requests/s the same clients and server reach on a webhook doing no work",
+        "baseline": "each receipt applied in its own transaction", "baseline_seconds": round(baseline_seconds, 2),
+        "baseline_rate": round(baseline_rate, 1), "ratio": round(rate / baseline_rate, 2),
+        "ratio_means": "x faster than one transaction per receipt",
+        "p50_ms": round(harness.percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(harness.percentile(latencies, 99) * 1000, 1), "p_of": "webhook POST latency",
+        "errors": lost + bad[0], "lost": lost, "non_200": bad[0], "stored": stored, "apply_batches": rounds,
+        "clients": CLIENTS, "server": "gunicorn 3 processes x 4 threads" if postgres else "in-process, 1 thread",
+        "cpu_ms_per_item": round(apply_cpu * 1000 / n, 3), "peak_mb": round(harness.peak_rss_mb(), 1),
+    }
+    print(f"   {n} callbacks from {CLIENTS} clients: webhook took them at {out['ingest_rate']}/s "
+          f"(p99 {out['p99_ms']} ms; this HTTP stack's floor here: {out['http_floor_rate']}/s); applied at {out['rate']}/s in {rounds} batches vs {out['baseline_rate']}/s "
+          f"one transaction each; lost {lost}, non-200 {bad[0]}")
+    return out
