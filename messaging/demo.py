@@ -33,4 +33,52 @@ def seed(*, org: dict, log=print) -> None:
         if not Topic.objects.filter(name=name, station__isnull=True).exists():
             topic_create(actor=admin, name=name, kind=kind, body=body, is_marketing=marketing, company_wide=True)
             made += 1
-    log(f"messaging: {made} starter SMS topics; SMS go through the simulator at {settings.SMS_SIMULATOR_URL}/sim/")
+    history = _seed_history(admin)
+    log(f"messaging: {made} starter SMS topics, {history} past messages; SMS go through the simulator at "
+        f"{settings.SMS_SIMULATOR_URL}/sim/")
+
+
+def _seed_history(admin) -> int:
+    """Each station's own topic, last week's heating-start notice (mostly delivered, a
+    few failed) and a customer's reply, so records, reports and resend have something to show."""
+    import datetime as dt
+    import random
+
+    from django.utils import timezone
+
+    from core_billing.models import Customer, Station
+
+    from . import segments
+    from .models import InboundMessage, Message, MessageStatus, Topic
+    from .services.sending import compose
+    from .services.topics import topic_create
+    from .templating import render
+
+    rng = random.Random(11)
+    notice = Topic.objects.get(name="正式供热通知", station__isnull=True)
+    rows = []
+    sent_at = timezone.now() - dt.timedelta(days=7)
+    for station in Station.objects.order_by("code"):
+        topic_create(actor=admin, name=f"{station.name}停热检修通知", kind="notice", station=station,
+                     body="尊敬的{{ 客户名称 }}，因管网检修，{{ 小区 }}明日8时至16时暂停供热，敬请谅解。")
+        customers = list(Customer.objects.filter(station=station).exclude(mobile="")
+                         .select_related("building__community").order_by("id")[:25])
+        for customer in customers:
+            text = compose(render(notice.body, {"customer_name": customer.name,
+                                                "hotline": settings.COMPANY_HOTLINE}), is_marketing=False)
+            failed = rng.random() < 0.12
+            info = segments.analyze(text)
+            rows.append(Message(
+                station=station, topic=notice, kind=notice.kind, season="2025-2026", customer=customer,
+                phone=customer.mobile, body=text, segments=info.segments, encoding=info.encoding, sender=admin,
+                gateway="twilio", gateway_ref=f"SMDEMO{len(rows):08d}", attempts=1,
+                status=MessageStatus.FAILED if failed else MessageStatus.DELIVERED,
+                error_code="30003" if failed else "", error_text="Unreachable destination handset" if failed else "",
+                created_at=sent_at, sent_at=sent_at, delivered_at=None if failed else sent_at,
+                failed_at=sent_at if failed else None, updated_at=sent_at))
+        if customers:
+            InboundMessage.objects.create(station=station, gateway="twilio", gateway_ref=f"SMDEMOIN{station.pk}",
+                                          phone=customers[0].mobile, body="收到，谢谢", customer=customers[0],
+                                          received_at=sent_at + dt.timedelta(minutes=5))
+    Message.objects.bulk_create(rows)
+    return len(rows)

@@ -66,3 +66,20 @@ def test_api_docs_load_no_outside_scripts(org, client):
     body = client.get("/api/docs/").content.decode()
     assert "cdn.jsdelivr" not in body and "unpkg" not in body
     assert "<script>" not in body.replace(" ", "")  # no inline script: CSP script-src 'self' holds
+
+
+def test_templates_have_no_inline_script_the_csp_would_block():
+    """script-src 'self': behaviour lives in static files, never in <script> bodies or on* attributes."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    offenders = []
+    for path in Path(settings.BASE_DIR).glob("*/templates/**/*.html"):
+        if ".venv" in path.parts:
+            continue
+        text = path.read_text()
+        if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=\s*\"", text):
+            offenders.append(str(path.relative_to(settings.BASE_DIR)))
+    assert not offenders

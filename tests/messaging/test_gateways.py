@@ -6,6 +6,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
+from tests.conftest import IN_CI
+
 from messaging.gateways import GatewayError, OutgoingSms, WebhookRequest, get_gateway
 from messaging.gateways.aliyun import AliyunGateway, sign
 from messaging.gateways.twilio import compute_signature
@@ -132,9 +134,13 @@ def test_two_throttles_share_the_global_limit(tmp_path):
     assert sorted(round(w, 1) for w in a + b) == [0.1, 0.2, 0.3]
 
 
+@pytest.mark.integration
 def test_redis_limiter_when_configured(settings):
     if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL")
+        message = "the Redis rate limiter needs Redis: set REDIS_URL=redis://..."
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
     from messaging.ratelimit import RedisLimiter
 
     limiter = RedisLimiter(settings.REDIS_URL)
