@@ -4,4 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core_billing.api.urls")),
     path("", include("webhooks.outbound.api_urls")),
+    path("", include("messaging.api.urls")),
 ]

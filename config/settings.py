@@ -282,12 +282,69 @@ COMPANY_NAME = os.environ.get("COMPANY_NAME", "暖信热力")
 COMPANY_HOTLINE = os.environ.get("COMPANY_HOTLINE", "0412-96000")
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 
+# --- SMS (messaging) ---------------------------------------------------------
+# SMS_GATEWAY names the gateway new messages go through; SMS_GATEWAYS maps
+# names (also used in /webhooks/sms/<name>/...) to a class and its options.
+# With no Twilio credentials set, "twilio" points at the bundled simulator
+# (manage.py smsgate_sim) with credentials derived from SECRET_KEY, which the
+# simulator reads from these same settings.
+import hashlib as _hashlib  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+SMS_SIMULATOR_URL = os.environ.get("SMS_SIMULATOR_URL", "http://127.0.0.1:8025").rstrip("/")
+_sim_secret = _hashlib.sha256(f"nuanxin-sms-simulator:{SECRET_KEY}".encode()).hexdigest()
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID") or "AC" + _sim_secret[:32]
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN") or _sim_secret[32:64]
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE") or (
+    "https://api.twilio.com" if os.environ.get("TWILIO_ACCOUNT_SID") else SMS_SIMULATOR_URL)
+SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "twilio")
+SMS_GATEWAYS = {
+    "console": {"BACKEND": "messaging.gateways.console.ConsoleGateway", "RATE": 1000},
+    "twilio": {
+        "BACKEND": "messaging.gateways.twilio.TwilioGateway",
+        "ACCOUNT_SID": TWILIO_ACCOUNT_SID,
+        "AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+        "FROM_NUMBER": os.environ.get("TWILIO_FROM", "+8610690000"),
+        "API_BASE": TWILIO_API_BASE,
+        "STATUS_CALLBACK": f"{PUBLIC_BASE_URL}/webhooks/sms/twilio/status/",
+        "RATE": float(os.environ.get("TWILIO_RATE", "100")),
+        "CONCURRENCY": int(os.environ.get("TWILIO_CONCURRENCY", "4")),
+    },
+    "aliyun": {
+        "BACKEND": "messaging.gateways.aliyun.AliyunGateway",
+        "ACCESS_KEY_ID": os.environ.get("ALIYUN_ACCESS_KEY_ID", ""),
+        "ACCESS_KEY_SECRET": os.environ.get("ALIYUN_ACCESS_KEY_SECRET", ""),
+        "SIGN_NAME": os.environ.get("ALIYUN_SMS_SIGN_NAME", COMPANY_NAME),
+        "TEMPLATE_CODE": os.environ.get("ALIYUN_SMS_TEMPLATE_CODE", ""),
+        "ENDPOINT": os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+        "CALLBACK_TOKEN": os.environ.get("ALIYUN_SMS_CALLBACK_TOKEN", ""),
+        "RATE": float(os.environ.get("ALIYUN_SMS_RATE", "100")),
+    },
+}
+SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", COMPANY_NAME)
+SMS_OPT_OUT_TEXT = os.environ.get("SMS_OPT_OUT_TEXT", "回T退订")
+SMS_PRICE_PER_SEGMENT = _Decimal(os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"))
+SMS_BATCH_SIZE = int(os.environ.get("SMS_BATCH_SIZE", "100"))
+SMS_MAX_ATTEMPTS = 3
+# Seconds before attempts 2 and 3; each stays below the broker's visibility
+# timeout, or Redis would hand the waiting task to a second worker.
+SMS_RETRY_BACKOFF = [min(int(s), BROKER_VISIBILITY_TIMEOUT // 2)
+                     for s in env_list("SMS_RETRY_BACKOFF", "20,120")]
+SMS_SENDING_TIMEOUT = int(os.environ.get("SMS_SENDING_TIMEOUT", "600"))
+SMS_RECEIPT_MATCH_WINDOW = int(os.environ.get("SMS_RECEIPT_MATCH_WINDOW", "3600"))
+SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
+CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.tasks.sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["messaging-apply-receipts"] = {"task": "messaging.tasks.apply_receipts", "schedule": 15.0}
+
 # --- logging --------------------------------------------------------------
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # "json" for one JSON object per line
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_phones": {"()": "core_billing.logs.MaskPhonesFilter"}},
+    "filters": {
+        "mask_phones": {"()": "core_billing.logs.MaskPhonesFilter"},
+        "redact": {"()": "messaging.logfilters.RedactSecrets"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {"()": "pythonjsonlogger.json.JsonFormatter",
@@ -295,7 +352,7 @@ LOGGING = {
                  "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"}},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain",
-                             "filters": ["mask_phones"]}},
+                             "filters": ["redact", "mask_phones"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }

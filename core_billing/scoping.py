@@ -40,7 +40,7 @@ def scope_queryset(qs: models.QuerySet, actor) -> models.QuerySet:
         return qs.none()
     if is_head_office(actor) or not isinstance(qs, StationScopedQuerySet):
         return qs
-    return qs.filter(**{station_lookup(qs.model): actor.station_id})
+    return qs.for_station_staff(actor)
 
 
 def station_visible_to(actor, station_id: int | None) -> bool:
@@ -53,6 +53,11 @@ def station_visible_to(actor, station_id: int | None) -> bool:
 class StationScopedQuerySet(models.QuerySet):
     def visible_to(self, actor: "User"):
         return scope_queryset(self, actor)
+
+    def for_station_staff(self, actor: "User"):
+        """What staff of one station see.  Override (never visible_to) for rows
+        some stations share, e.g. company-wide SMS topics."""
+        return self.filter(**{station_lookup(self.model): actor.station_id})
 
 
 class ScopedManager(models.Manager.from_queryset(StationScopedQuerySet)):

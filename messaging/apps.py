@@ -1,5 +1,19 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MessagingConfig(AppConfig):
     name = "messaging"
+    verbose_name = _("Messaging")
+
+    def ready(self):
+        from core_billing.navigation import register_nav
+
+        from .context import register_builtin_providers
+        from .panels import register_panels
+
+        register_builtin_providers()
+        register_panels()
+        register_nav(_("Messages"), "messaging:message-list", "messaging.view_message", order=20)
+        register_nav(_("SMS topics"), "messaging:topic-list", "messaging.view_topic", order=21)
+        register_nav(_("Staff notices"), "messaging:staff-send", "messaging.send_staff_message", order=22)

@@ -13,6 +13,9 @@ from tests import factories as f
 
 IN_CI = os.environ.get("NUANXIN_CI") == "1"
 
+# The SMS simulator fixtures (sim, make_sim, billing_provider) serve every app that sends SMS.
+pytest_plugins = ["tests.messaging.fixtures"]
+
 
 def _is_loopback(host) -> bool:
     if host in ("localhost", "", None):

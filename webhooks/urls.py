@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "webhooks"
+urlpatterns = [
+    path("webhooks/sms/<slug:gateway>/status/", views.sms_status, name="sms-status"),
+    path("webhooks/sms/<slug:gateway>/inbound/", views.sms_inbound, name="sms-inbound"),
+]
