@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("core_billing.api.urls")),
     path("", include("webhooks.outbound.api_urls")),
+    path("", include("dispatch.api.urls")),
     path("", include("messaging.api.urls")),
 ]

@@ -338,6 +338,20 @@ SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.tasks.sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["messaging-apply-receipts"] = {"task": "messaging.tasks.apply_receipts", "schedule": 15.0}
 
+# --- dispatch -------------------------------------------------------------------
+# Work-order SMS go out from the work-order topic of this name (a station's own
+# first); without one, built-in wording is used.
+DISPATCH_TOPICS = {
+    "assigned": os.environ.get("DISPATCH_TOPIC_ASSIGNED", "派单通知"),
+    "released": os.environ.get("DISPATCH_TOPIC_RELEASED", "改派通知"),
+    "cancelled": os.environ.get("DISPATCH_TOPIC_CANCELLED", "工单取消通知"),
+    "reminder": os.environ.get("DISPATCH_TOPIC_REMINDER", "催办通知"),
+    "escalation": os.environ.get("DISPATCH_TOPIC_ESCALATION", "督办通知"),
+}
+DISPATCH_ACCEPT_REMINDER_MINUTES = int(os.environ.get("DISPATCH_ACCEPT_REMINDER_MINUTES", "30"))
+DISPATCH_ESCALATE_OVERDUE = env_bool("DISPATCH_ESCALATE_OVERDUE", True)
+CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {"task": "dispatch.tasks.sweep", "schedule": 60.0}
+
 # --- logging --------------------------------------------------------------
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # "json" for one JSON object per line
 LOGGING = {

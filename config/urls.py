@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("integrations/webhooks/", include("webhooks.outbound.urls")),
+    path("dispatch/", include("dispatch.urls")),
     path("", include("webhooks.urls")),
     path("", include("messaging.urls")),
     path("", include("core_billing.urls")),
