@@ -11,6 +11,8 @@ class WebhooksConfig(AppConfig):
 
         from core_billing.metrics import register_source
 
+        from . import receivers  # noqa: F401  (connects the domain signals)
+
         from .outbound.metrics import deliveries_by_status
 
         register_nav(_("Webhooks"), "outbound:webhooks", "webhooks.view_webhooksubscription", order=90)

@@ -21,6 +21,7 @@ from ..models import (RepairWorker, WorkOrder, WorkOrderAlert, WorkOrderCategory
                       WorkOrderStatus)
 from ..models.work_orders import OPEN_STATUSES
 from .. import notify
+from ..signals import work_order_changed
 
 S = WorkOrderStatus
 STATUS_LABELS = dict(WorkOrderStatus.choices)
@@ -36,9 +37,13 @@ def _next_number(station_id: int, day: dt.date) -> str:
 
 def _event(order: WorkOrder, *, kind: str, actor=None, worker=None, via: str = "web", from_status: str = "",
            to_status: str = "", note: str = "") -> WorkOrderEvent:
-    return WorkOrderEvent.objects.create(work_order=order, kind=kind, actor=actor if getattr(actor, "pk", None)
-                                         else None, worker=worker, via=via, from_status=from_status,
-                                         to_status=to_status, note=note)
+    event = WorkOrderEvent.objects.create(work_order=order, kind=kind, actor=actor if getattr(actor, "pk", None)
+                                          else None, worker=worker, via=via, from_status=from_status,
+                                          to_status=to_status, note=note)
+    transaction.on_commit(lambda: work_order_changed.send(
+        sender=WorkOrder, work_order_id=order.pk, station_id=order.station_id, kind=kind,
+        status=to_status or order.status))
+    return event
 
 
 def _move(order: WorkOrder, *, to: str, allowed: tuple[str, ...], action: str, **fields) -> WorkOrder:

@@ -175,3 +175,30 @@ def test_console_page(org, receiver, client):
     assert response.status_code == 302
     page = client.get(reverse("outbound:webhooks")).content.decode()
     assert receiver.url in page and "财务系统" in page
+
+
+def test_domain_events_become_deliveries(org, receiver, sim, django_capture_on_commit_callbacks):
+    """SMS delivered/failed and work-order steps reach subscribers through the lower layers' signals."""
+    from dispatch.models import RepairWorker
+    from dispatch.services.work_orders import work_order_assign, work_order_create
+    from messaging.models import Message
+    from messaging.services.transitions import transition
+    from messaging.services.sending import message_send_one
+    from tests import factories as f
+
+    subscription_create(actor=org.admin, url=receiver.url, events=["message.delivered", "work_order.changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        message = message_send_one(actor=org.service1, customer=org.customer1, body="明日供热")
+    with django_capture_on_commit_callbacks(execute=True):
+        transition([message.pk], "delivered")  # as a delivery receipt would
+    dispatcher = f.user("dispatcher1", "dispatcher", st=org.s1)
+    worker = RepairWorker.objects.create(user=f.user("r1", st=org.s1, mobile="+8613700000001"), station=org.s1)
+    with django_capture_on_commit_callbacks(execute=True):
+        order = work_order_create(actor=dispatcher, customer=org.customer1, problem="不热")
+    with django_capture_on_commit_callbacks(execute=True):
+        work_order_assign(actor=dispatcher, work_order=order, worker=worker)
+    events = [(json.loads(r["body"])["type"], json.loads(r["body"])["data"]) for r in receiver.requests]
+    delivered = [d for t, d in events if t == "message.delivered"]
+    assert [d["account_no"] for d in delivered if d["message_id"] == message.pk] == [org.customer1.account_no]
+    steps = [d["step"] for t, d in events if t == "work_order.changed"]
+    assert steps == ["created", "assigned"]

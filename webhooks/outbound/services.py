@@ -94,6 +94,18 @@ def subscription_update(*, actor, subscription: WebhookSubscription, url: str | 
     return subscription
 
 
+def _subscriptions(event: str) -> list[WebhookSubscription]:
+    active = WebhookSubscription.objects.filter(is_active=True)
+    if settings.DATABASE_VENDOR == "postgresql":
+        return list(active.filter(events__contains=[event]))
+    return [s for s in active if event in s.events]  # SQLite has no JSON containment
+
+
+def subscribed(event: str) -> bool:
+    """Cheap check before a receiver loads the rows an event would carry."""
+    return bool(_subscriptions(event))
+
+
 def webhooks_emit(event: str, items: Iterable[tuple[int | None, dict]]) -> int:
     """Queue `event` for every matching subscription; `items` are (station id, data) pairs.
 
@@ -102,9 +114,7 @@ def webhooks_emit(event: str, items: Iterable[tuple[int | None, dict]]) -> int:
     items = list(items)
     if not items:
         return 0
-    subs = list(WebhookSubscription.objects.filter(is_active=True, events__contains=[event])
-                if settings.DATABASE_VENDOR == "postgresql" else
-                [s for s in WebhookSubscription.objects.filter(is_active=True) if event in s.events])
+    subs = _subscriptions(event)
     if not subs:
         return 0
     now = timezone.now()

@@ -1,0 +1,39 @@
+"""Domain signals of the lower layers turned into outbound webhook events.
+
+Each receiver runs after the change committed (the signals are sent on
+commit) and only reads; webhooks_emit writes the deliveries in bulk."""
+from __future__ import annotations
+
+from django.dispatch import receiver
+
+from dispatch.models import WorkOrder
+from dispatch.signals import work_order_changed
+from messaging.models import Message, MessageStatus
+from messaging.signals import message_status_changed
+
+from .models import Event
+from .outbound.services import subscribed, webhooks_emit
+
+MESSAGE_EVENTS = {MessageStatus.DELIVERED: Event.MESSAGE_DELIVERED, MessageStatus.FAILED: Event.MESSAGE_FAILED}
+
+
+@receiver(message_status_changed, dispatch_uid="webhooks.messages")
+def on_message_status(sender, status, message_ids, **kwargs):
+    event = MESSAGE_EVENTS.get(status)
+    if event is None or not message_ids or not subscribed(event):
+        return
+    rows = Message.objects.filter(pk__in=message_ids).values(
+        "pk", "station_id", "phone", "status", "error_code", "campaign_id", "work_order_id", "customer__account_no")
+    webhooks_emit(event, [(r["station_id"], {
+        "message_id": r["pk"], "status": r["status"], "phone": r["phone"], "error_code": r["error_code"],
+        "campaign_id": r["campaign_id"], "work_order_id": r["work_order_id"],
+        "account_no": r["customer__account_no"]}) for r in rows])
+
+
+@receiver(work_order_changed, dispatch_uid="webhooks.work_orders")
+def on_work_order(sender, work_order_id, station_id, kind, status, **kwargs):
+    if not subscribed(Event.WORK_ORDER_CHANGED):
+        return
+    number = WorkOrder.objects.filter(pk=work_order_id).values_list("number", flat=True).first()
+    webhooks_emit(Event.WORK_ORDER_CHANGED, [(station_id, {"work_order_id": work_order_id, "number": number,
+                                                           "step": kind, "status": status})])
