@@ -6,9 +6,11 @@ switch to PostgreSQL and Redis (see README "Configuration").
 """
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -154,7 +156,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # late fees accrue with the calendar: every balance as of the new day
+    "billing-refresh-balances": {"task": "core_billing.tasks.refresh_balances",
+                                 "schedule": crontab(hour=0, minute=20)},
+}
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
 
@@ -216,6 +222,12 @@ SPECTACULAR_SETTINGS = {
 COMPANY_NAME = os.environ.get("COMPANY_NAME", "暖信热力")
 COMPANY_HOTLINE = os.environ.get("COMPANY_HOTLINE", "0412-96000")
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
+
+# --- billing ----------------------------------------------------------------
+# Payments above what is owed become credit on the latest season (预存) only if allowed.
+BILLING_ALLOW_PREPAYMENT = env_bool("BILLING_ALLOW_PREPAYMENT", False)
+# Waivers and allowances above this many yuan wait for a second person's approval.
+BILLING_ADJUSTMENT_APPROVAL_THRESHOLD = Decimal(os.environ.get("BILLING_ADJUSTMENT_APPROVAL_THRESHOLD", "500"))
 
 # --- logging --------------------------------------------------------------
 LOGGING = {
