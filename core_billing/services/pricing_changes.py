@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import pricing
-from ..audit import audit_record, snapshot
+from ..audit import audit_record, jsonable, snapshot
 from ..errors import AppError
 from ..models import AccountChange, ChangeReason, Customer, CustomerType, PriceChange, Season, SeasonAccount, Tariff
 from ..models.org import HeatingStatus
@@ -23,6 +23,9 @@ from ._money import parse_date, parse_decimal, require_reason
 from .billing import require_head_office, require_in_season, require_open
 
 PRICE_FIELDS = ("unit_price", "base_price", "heat_price")
+# Stored in ledger reasons, so fixed Chinese rather than the request's language.
+CHANGE_LABELS = {"suspend": "报停", "forced_stop": "强停", "resume": "复热", "radiators_added": "加片",
+                 "area_change": "面积变更"}
 
 
 @dataclass
@@ -42,7 +45,7 @@ def _prices(tariff: Tariff | None, unit_price, base_price, heat_price) -> tuple[
         value = given[key]
         if value in (None, ""):
             value = before[key] if before[key] is not None else Decimal("0")
-        after[key] = parse_decimal(value, field=key, label=labels[key], places=2)
+        after[key] = parse_decimal(value, field=key, label=labels[key], places=2).quantize(pricing.FEN)
     return before, after
 
 
@@ -67,7 +70,8 @@ def reprice_season(*, actor, season: Season, customer_type: CustomerType | None,
     transaction and the exclusive season lock."""
     scope = balances.season_scope(season, customer_type.pk if customer_type else None)
     count, moved = balances.preview_reprice(season, scope)
-    change = PriceChange.objects.create(season=season, customer_type=customer_type, before=before, after=after,
+    change = PriceChange.objects.create(season=season, customer_type=customer_type, before=jsonable(before),
+                                        after=jsonable(after),
                                         accounts=count, money_moved=moved, reason=reason,
                                         actor=actor if getattr(actor, "pk", None) else None)
     if count:
@@ -160,7 +164,7 @@ def heating_change(*, actor, account: SeasonAccount, kind: str, effective_date, 
                                                        normal_area_days=normal, stopped_area_days=stopped)
     label = change_reason.name if change_reason else note
     balances.reprice(season, balances.accounts(account.pk), actor_id=actor.pk, value_date=day, change_id=change.pk,
-                     reason=f"{change.get_kind_display()}（{day} 起）：{label}")
+                     reason=f"{CHANGE_LABELS[kind]}（{day} 起）：{label}")
     balances.refresh(balances.accounts(account.pk))
     account.refresh_from_db()
     if season.is_current:
