@@ -216,6 +216,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "HeatingStatusEnum": "core_billing.models.org.HeatingStatus",
+        "SeasonStatusEnum": "core_billing.models.billing.Season.Status",
+        "AdjustmentStatusEnum": "core_billing.models.billing.Adjustment.Status",
+    },
 }
 
 # --- company ----------------------------------------------------------------
