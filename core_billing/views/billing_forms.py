@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import AccountChange, ChangeReason, CustomerType, PaymentMethod, Season
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 MONEY = forms.NumberInput(attrs={"step": "0.01", "inputmode": "decimal"})
 
 
