@@ -12,11 +12,13 @@ households load in well under a minute on PostgreSQL."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 from collections import defaultdict
 from decimal import Decimal
 from types import SimpleNamespace
 
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -67,7 +69,7 @@ def _meter_readings(season: Season) -> None:
     with connection.cursor() as cur:
         cur.execute("UPDATE core_billing_seasonaccount SET heat_gj = ROUND(area * (25 + (id * 7) % 20) / 100.0, 3) "
                     "WHERE season_id = %s AND metering_mode = 'metered'", [season.pk])
-    scope = balances.season_scope(season)
+    scope = balances.Scope(season_id=season.pk, metered_only=True)
     balances.reprice(season, scope, actor_id=None, reason="热量表读数（演示数据）", value_date=season.end_date)
     balances.refresh(scope)
 
@@ -83,8 +85,44 @@ def _pick_day(rng: random.Random, first: dt.date, last: dt.date, today: dt.date)
     return first + dt.timedelta(days=rng.randrange((last - first).days + 1))
 
 
+RECEIPT_COLUMNS = ("id", "station_id", "customer_id", "number", "method", "amount", "paid_on", "received_at",
+                   "actor_id", "collector_id", "provider", "provider_txn_id", "note")
+ENTRY_COLUMNS = ("id", "station_id", "account_id", "kind", "amount", "value_date", "posted_at", "actor_id",
+                 "receipt_id", "category_id", "for_entry_id", "reason", "detail")
+ADJUSTMENT_COLUMNS = ("id", "station_id", "account_id", "category_id", "amount", "detail", "reason", "status",
+                      "requested_by_id", "requested_at", "decided_at", "decision_note", "entry_id")
+
+
+def _next_id(model) -> int:
+    return (model.objects.order_by("-pk").values_list("pk", flat=True).first() or 0) + 1
+
+
+def insert_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Bulk insert plain tuples: COPY on PostgreSQL, executemany on SQLite (no model
+    instances: the demo writes a million rows)."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cur, cur.cursor.copy(
+                f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    def sqlite_value(v):
+        if isinstance(v, Decimal):
+            return str(v)
+        if isinstance(v, dt.datetime):  # stored as naive UTC, as Django does
+            return v.astimezone(dt.timezone.utc).replace(tzinfo=None).isoformat(" ")
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return v
+    with connection.cursor() as cur:
+        cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+                        [tuple(sqlite_value(v) for v in row) for row in rows])
+
+
 class Generator:
-    """Builds one season's adjustments, receipts and ledger rows in memory, chunk by chunk."""
+    """Builds one season's adjustments, receipts and ledger rows as tuples, chunk by chunk."""
 
     def __init__(self, season: Season, rng: random.Random, today: dt.date, closed: bool):
         self.season, self.rng, self.today, self.closed = season, rng, today, closed
@@ -99,21 +137,28 @@ class Generator:
                      [("sep", .24), ("oct", .14), ("winter", .20), ("late", .06), ("instalments", .10)])
         self.sequence: dict[tuple[int, dt.date], int] = defaultdict(int)
         self.counts = defaultdict(int)
-        self.txn = 0
+        self.receipt_id = _next_id(Receipt)
+        self.entry_id = _next_id(LedgerEntry)
+        self.adjustment_id = _next_id(Adjustment)
+        self.methods = [m for m, _w in METHODS]
+        self.weights = [w for _m, w in METHODS]
+        self.reset()
 
-    def _receipt(self, row, day: dt.date, amount: Decimal) -> Receipt:
-        method = self.rng.choices([m for m, _w in METHODS], weights=[w for _m, w in METHODS])[0]
-        key = (row.station_id, day)
-        self.sequence[key] += 1
-        online = method == "online"
-        self.txn += 1
-        return Receipt(station_id=row.station_id, customer_id=row.customer_id, amount=amount, paid_on=day,
-                       number=f"{row.station_code}{day:%Y%m%d}{self.sequence[key]:05d}", method=method,
-                       received_at=_noon(day), actor_id=None if online else row.collector_id,
-                       collector_id=None if online else row.collector_id, provider="simulator" if online else "",
-                       provider_txn_id=f"DEMO{self.season.pk}-{self.txn:08d}" if online else "")
+    def reset(self) -> None:
+        self.receipts: list[tuple] = []
+        self.entries: list[tuple] = []
+        self.adjustments: list[tuple] = []
+        self.through: dict[int, dt.date] = {}
 
-    def account(self, row, receipts: list, entries: list, adjustments: list, through: dict) -> None:
+    def _entry(self, row, kind, amount, day, actor_id, receipt_id=None, category_id=None, for_entry=None,
+               reason="", detail=None) -> int:
+        entry_id = self.entry_id
+        self.entry_id += 1
+        self.entries.append((entry_id, row.station_id, row.id, kind, amount, day, _noon(day), actor_id, receipt_id,
+                             category_id, for_entry, reason, json.dumps(detail) if detail is not None else None))
+        return entry_id
+
+    def account(self, row) -> None:
         """One account: maybe a waiver, then its payments, as the services would post them."""
         rng, season = self.rng, self.season
         acc = SimpleNamespace(charged=row.charged, discount=Decimal(0), adjusted=Decimal(0), paid=Decimal(0),
@@ -129,12 +174,15 @@ class Generator:
             amount = pricing.adjustment_amount(category.formula, category.value, base=row.charged, area=row.area,
                                                precision=season.precision)
             if 0 < amount <= row.charged:
-                entry = LedgerEntry(station_id=row.station_id, account_id=row.id, kind=category.kind, amount=-amount,
-                                    value_date=season.start_date, posted_at=_noon(season.start_date),
-                                    actor_id=row.collector_id, category=category, reason="演示数据",
-                                    detail={"formula": category.formula, "value": str(category.value)})
-                entries.append(entry)
-                adjustments.append((row, category, amount, entry))
+                detail = {"formula": category.formula, "value": str(category.value), "base": str(row.charged),
+                          "area": str(row.area)}
+                entry = self._entry(row, category.kind, -amount, season.start_date, row.collector_id,
+                                    category_id=category.pk, reason="演示数据", detail=detail)
+                at = _noon(season.start_date)
+                self.adjustments.append((self.adjustment_id, row.station_id, row.id, category.pk, amount,
+                                         json.dumps(detail), "演示数据", "approved",
+                                         row.collector_id or self.admin_id, at, at, "", entry))
+                self.adjustment_id += 1
                 acc.adjusted = amount
                 self.counts["adjustments"] += 1
         roll, kind = rng.random(), None
@@ -154,17 +202,17 @@ class Generator:
             days = sorted(d for d in (_pick_day(rng, first, last, self.today) for _p in parts) if d)
             for day, part in zip(days, parts):
                 if part > 0:
-                    self._pay(row, acc, day, part, False, receipts, entries, through)
+                    self._pay(row, acc, day, part, False)
             self.counts["instalments" if days else "unpaid"] += 1
             return
         day = _pick_day(rng, *self.windows[kind], self.today)
         if day is None:
             self.counts["unpaid"] += 1
             return
-        self._pay(row, acc, day, None, True, receipts, entries, through)
+        self._pay(row, acc, day, None, True)
         self.counts["paid in full"] += 1
 
-    def _pay(self, row, acc, day, amount, settle, receipts, entries, through) -> None:
+    def _pay(self, row, acc, day, amount, settle) -> None:
         season = self.season
         disc = pricing.ZERO
         if settle:
@@ -176,20 +224,40 @@ class Generator:
             amount = acc.charged - acc.discount - acc.adjusted - acc.paid + acc.late_fee_charged + late
         if amount <= 0:
             return
-        receipt = self._receipt(row, day, amount)
-        receipts.append(receipt)
-        common = dict(station_id=row.station_id, account_id=row.id, value_date=day, posted_at=_noon(day),
-                      actor_id=receipt.actor_id, receipt=receipt)
-        entries.append(LedgerEntry(kind="payment", amount=-amount, reason=f"收据 {receipt.number}", **common))
+        method = self.rng.choices(self.methods, weights=self.weights)[0]
+        key = (row.station_id, day)
+        self.sequence[key] += 1
+        number = f"{row.station_code}{day:%Y%m%d}{self.sequence[key]:05d}"
+        online = method == "online"
+        actor = None if online else row.collector_id
+        receipt_id = self.receipt_id
+        self.receipt_id += 1
+        self.receipts.append((receipt_id, row.station_id, row.customer_id, number, method, amount, day, _noon(day),
+                              actor, actor, "simulator" if online else "",
+                              f"DEMO{season.pk}-{receipt_id:09d}" if online else "", ""))
+        payment = self._entry(row, "payment", -amount, day, actor, receipt_id, reason=f"收据 {number}")
         if late > 0:
-            entries.append(LedgerEntry(kind="late_fee", amount=late, reason=f"滞纳金计至 {day}", **common))
+            self._entry(row, "late_fee", late, day, actor, receipt_id, for_entry=payment, reason=f"滞纳金计至 {day}")
         if disc > 0:
-            entries.append(LedgerEntry(kind="discount", amount=-disc, reason="预交优惠", **common))
+            self._entry(row, "discount", -disc, day, actor, receipt_id, for_entry=payment, reason="预交优惠")
         acc.paid += amount
         acc.late_fee_charged += late
+        self.counts["receipts"] += 1
         if season.late_fee_start and day >= season.late_fee_start:
             acc.late_fee_through = day
-            through[row.id] = day
+            self.through[row.id] = day
+
+    def flush(self) -> None:
+        insert_rows("core_billing_receipt", RECEIPT_COLUMNS, self.receipts)
+        insert_rows("core_billing_ledgerentry", ENTRY_COLUMNS, self.entries)
+        insert_rows("core_billing_adjustment", ADJUSTMENT_COLUMNS, self.adjustments)
+        by_day = defaultdict(list)
+        for account_id, day in self.through.items():
+            by_day[day].append(account_id)
+        for day, ids in by_day.items():
+            for i in range(0, len(ids), 900):
+                SeasonAccount.objects.filter(pk__in=ids[i:i + 900]).update(late_fee_through=day)
+        self.reset()
 
 
 def _rows(season: Season):
@@ -204,38 +272,19 @@ def _rows(season: Season):
                               metered_fee=metered, charged=charged, station_code=station_codes[station_id])
 
 
-def _flush(gen: Generator, receipts, entries, adjustments, through) -> None:
-    Receipt.objects.bulk_create(receipts, batch_size=2000)
-    for entry in entries:  # the receipts have their ids now
-        if entry.receipt is not None:
-            entry.receipt_id = entry.receipt.pk
-    LedgerEntry.objects.bulk_create(entries, batch_size=2000)
-    Adjustment.objects.bulk_create([
-        Adjustment(station_id=row.station_id, account_id=row.id, category=category, amount=amount,
-                   detail=entry.detail, reason="演示数据", status="approved", requested_by_id=row.collector_id
-                   or gen.admin_id, requested_at=entry.posted_at, decided_at=entry.posted_at, entry_id=entry.pk)
-        for row, category, amount, entry in adjustments], batch_size=2000)
-    by_day = defaultdict(list)
-    for account_id, day in through.items():
-        by_day[day].append(account_id)
-    for day, ids in by_day.items():
-        for i in range(0, len(ids), 900):
-            SeasonAccount.objects.filter(pk__in=ids[i:i + 900]).update(late_fee_through=day)
-    gen.counts["receipts"] += len(receipts)
-
-
 def seed_season_activity(season: Season, *, rng: random.Random, today: dt.date, closed: bool, admin) -> dict:
     gen = Generator(season, rng, today, closed)
     gen.admin_id = admin.pk
-    receipts, entries, adjustments, through = [], [], [], {}
     for n, row in enumerate(_rows(season), start=1):
-        gen.account(row, receipts, entries, adjustments, through)
+        gen.account(row)
         if n % CHUNK == 0:
-            _flush(gen, receipts, entries, adjustments, through)
-            receipts, entries, adjustments, through = [], [], [], {}
-    _flush(gen, receipts, entries, adjustments, through)
+            gen.flush()
+    gen.flush()
     ReceiptSequence.objects.bulk_create([ReceiptSequence(station_id=s, day=d, last=n)
                                          for (s, d), n in gen.sequence.items()], batch_size=2000)
+    with connection.cursor() as cur:  # ids were assigned here; the sequences move past them
+        for sql in connection.ops.sequence_reset_sql(no_style(), [Receipt, LedgerEntry, Adjustment]):
+            cur.execute(sql)
     return dict(gen.counts)
 
 

@@ -98,8 +98,8 @@ def _exact_arg(value) -> Decimal:
 
 def nx_money(precision, a, b, c, divisor):
     """SQLite's stand-in for exact numeric rounding (registered in apps.py)."""
-    value = Fraction(_exact_arg(a)) * Fraction(_exact_arg(b)) * Fraction(_exact_arg(c)) / Fraction(_exact_arg(divisor))
-    return float(pricing.to_money(value, precision))
+    args = (_exact_arg(a), _exact_arg(b), _exact_arg(c))
+    return float(pricing.money_of(args, _exact_arg(divisor), precision))
 
 
 def register_sqlite_functions(sender, connection, **kwargs) -> None:
@@ -117,9 +117,10 @@ class Scope:
     customer_type_id: int | None = None
     account_ids: tuple[int, ...] | None = None
     customer_ids: tuple[int, ...] | None = None
+    metered_only: bool = False
 
     def sql(self, alias: str) -> str:
-        parts = []
+        parts = [f"{alias}.metering_mode = 'metered'"] if self.metered_only else []
         if self.season_id is not None:
             parts.append(f"{alias}.season_id = {lit(self.season_id)}")
         if self.customer_type_id is not None:
@@ -132,7 +133,7 @@ class Scope:
 
     def in_season(self, season_id: int) -> "Scope":
         return Scope(season_id=season_id, customer_type_id=self.customer_type_id, account_ids=self.account_ids,
-                     customer_ids=self.customer_ids)
+                     customer_ids=self.customer_ids, metered_only=self.metered_only)
 
 
 def _in(column: str, ids: Iterable[int]) -> str:
@@ -155,6 +156,10 @@ def season_scope(season: Season, customer_type_id: int | None = None) -> Scope:
 def _execute(sql: str, params: list | None = None) -> int:
     with connection.cursor() as cur:
         cur.execute(sql, params or [])
+        if cur.rowcount < 0 and not is_postgres():
+            # Python's sqlite3 reports no rowcount for a statement that starts with WITH
+            cur.execute("SELECT changes()")
+            return cur.fetchone()[0]
         return cur.rowcount
 
 
@@ -198,8 +203,10 @@ def _targets_sql(season: Season, scope: Scope, prices: dict | None = None) -> st
                 f"AND t.customer_type_id = a.customer_type_id")
     price = f"COALESCE(CASE WHEN a.metering_mode = 'metered' THEN {base} ELSE {unit} END, 0)"
     days = lit(int(season.heating_days))
-    heating = money_sql(mode, [price, "a.normal_area_days"], days)
-    standby = money_sql(mode, [price, lit(season.standby_ratio), "a.stopped_area_days"], days)
+    heating = (f"CASE WHEN a.normal_area_days = 0 THEN 0 "
+               f"ELSE {money_sql(mode, [price, 'a.normal_area_days'], days)} END")
+    standby = (f"CASE WHEN a.stopped_area_days = 0 THEN 0 "
+               f"ELSE {money_sql(mode, [price, lit(season.standby_ratio), 'a.stopped_area_days'], days)} END")
     metered = (f"CASE WHEN a.metering_mode = 'metered' THEN "
                f"{money_sql(mode, [f'COALESCE({heat}, 0)', 'a.heat_gj'])} ELSE 0 END")
     return (f"SELECT a.id, a.station_id, a.heating_fee, a.standby_fee, a.metered_fee, "
@@ -239,32 +246,31 @@ def reprice(season: Season, scope: Scope, *, actor_id: int | None, reason: str, 
             f"{_id_or_null(actor_id)}, {_id_or_null(price_change_id)}, {_id_or_null(change_id)}, %s "
             f"FROM x WHERE x.{new} <> x.{old}")
         params += [now, reason]
-    sql = (f"WITH x AS ({targets}) INSERT INTO {LEDGER} (station_id, account_id, kind, amount, value_date, "
+    sql = (f"WITH x AS MATERIALIZED ({targets}) INSERT INTO {LEDGER} (station_id, account_id, kind, amount, value_date, "
            f"posted_at, actor_id, price_change_id, change_id, reason) " + " UNION ALL ".join(selects))
     return _execute(sql, params)
 
 
 # --- sums from the ledger ---------------------------------------------------------------
 
-def _late_fee_sql(season: Season, as_of: dt.date, s: str) -> str:
-    """Late fee accrued and not yet charged as of `as_of`, in terms of the
-    ledger sums in alias `s` and the account's `a.late_fee_through`;
-    mirrors `accrued_late_fee` below."""
+def _late_fee_sql(season: Season, as_of: dt.date, t: str) -> tuple[str, str | None]:
+    """(accrued, room) as of `as_of` in terms of the ledger sums and
+    late_fee_through in alias `t`: the late fee accrued since it was last
+    charged, and what the cap still allows (None: no cap).
+    Mirrors `accrued_late_fee` below."""
     start, rate = season.late_fee_start, season.late_fee_daily_rate
     if start is None or not rate or as_of < start:
-        return "0"
+        return "0", None
     from_start = pricing.day_count(start, as_of)
-    days = (f"(CASE WHEN a.late_fee_through IS NOT NULL AND a.late_fee_through >= {lit(start)} "
-            f"THEN {days_since_sql(as_of, 'a.late_fee_through')} ELSE {lit(from_start)} END)")
-    net = f"(s_charged - {s}.discount - {s}.adjusted)"
-    principal = f"({net} - {s}.paid)"
+    days = (f"(CASE WHEN {t}.late_fee_through IS NOT NULL AND {t}.late_fee_through >= {lit(start)} "
+            f"THEN {days_since_sql(as_of, f'{t}.late_fee_through')} ELSE {lit(from_start)} END)")
+    net = f"({t}.charged - {t}.discount - {t}.adjusted)"
+    principal = f"({net} - {t}.paid)"
     accrued = (f"(CASE WHEN {principal} > 0 AND {days} > 0 "
                f"THEN {money_sql(season.precision, [principal, lit(rate), days])} ELSE 0 END)")
     if season.late_fee_cap_ratio is None:
-        return accrued
-    room = money_sql(season.precision, [f"({lit(season.late_fee_cap_ratio)} * {net} - {s}.late_fee_charged)"])
-    return (f"(CASE WHEN {room} < {accrued} THEN (CASE WHEN {room} > 0 THEN {room} ELSE 0 END) "
-            f"ELSE {accrued} END)")
+        return accrued, None
+    return accrued, money_sql(season.precision, [f"({lit(season.late_fee_cap_ratio)} * {net} - {t}.late_fee_charged)"])
 
 
 _SUMS = (
@@ -281,17 +287,27 @@ _SUMS = (
 
 
 def _refresh_season_accounts(season: Season, scope: Scope, as_of: dt.date) -> int:
+    """One UPDATE: every money field of the accounts from their ledger rows, and
+    the late fee accrued as of `as_of` (each rounding evaluated once per row)."""
     scope = scope.in_season(season.pk)
     sums = ", ".join(f"ROUND({expr}, 2) AS {name}" for name, expr in _SUMS)
-    subquery = (f"SELECT e.account_id, {sums} FROM {LEDGER} e "
-                f"WHERE e.account_id IN (SELECT a2.id FROM {ACCOUNT} a2 WHERE {scope.sql('a2')}) "
-                f"GROUP BY e.account_id")
-    charged = "(s.heating_fee + s.standby_fee + s.metered_fee + s.corrections)"
-    late = _late_fee_sql(season, as_of, "s").replace("s_charged", charged)
-    sets = ", ".join(f"{name} = s.{name}" for name, _expr in _SUMS)
-    sql = (f"UPDATE {ACCOUNT} AS a SET {sets}, charged = ROUND({charged}, 2), late_fee_pending = {late}, "
-           f"owed = ROUND(s.due + {late}, 2), balance_as_of = {lit(as_of)} "
-           f"FROM ({subquery}) AS s WHERE a.id = s.account_id")
+    ledger_sums = (f"SELECT e.account_id, {sums} FROM {LEDGER} e "
+                   f"WHERE e.account_id IN (SELECT a2.id FROM {ACCOUNT} a2 WHERE {scope.sql('a2')}) "
+                   f"GROUP BY e.account_id")
+    with_charged = (f"SELECT s.*, ROUND(s.heating_fee + s.standby_fee + s.metered_fee + s.corrections, 2) "
+                    f"AS charged, a3.late_fee_through FROM ({ledger_sums}) s "
+                    f"JOIN {ACCOUNT} a3 ON a3.id = s.account_id")
+    accrued, room = _late_fee_sql(season, as_of, "t")
+    # MATERIALIZED: each rounding runs once per row (SQLite would otherwise
+    # copy the expressions into every column that reads them)
+    with_late = f"SELECT t.*, {accrued} AS accrued, {room or '0'} AS room FROM ({with_charged}) t"
+    late = ("u.accrued" if room is None else
+            "(CASE WHEN u.room < u.accrued THEN (CASE WHEN u.room > 0 THEN u.room ELSE 0 END) ELSE u.accrued END)")
+    sets = ", ".join(f"{name} = v.{name}" for name, _expr in _SUMS)
+    sql = (f"WITH u AS MATERIALIZED ({with_late}) "
+           f"UPDATE {ACCOUNT} AS a SET {sets}, charged = v.charged, late_fee_pending = v.late, "
+           f"owed = ROUND(v.due + v.late, 2), balance_as_of = {lit(as_of)} "
+           f"FROM (SELECT u.*, {late} AS late FROM u) AS v WHERE a.id = v.account_id")
     return _execute(sql)
 
 
