@@ -93,7 +93,8 @@ def season(*, name: str = "2025-2026", start: dt.date = dt.date(2025, 11, 15), e
         status=status)
     for code, price in (prices or {"residential": ("24", "12", "44.45")}).items():
         unit, base, heat = price if isinstance(price, tuple) else (price, "0", "0")
-        Tariff.objects.create(season=s, customer_type=customer_type(code, {"residential": "居民", "commercial": "非居民"}.get(code, code)),
+        names = {"residential": "居民", "commercial": "非居民"}
+        Tariff.objects.create(season=s, customer_type=customer_type(code, names.get(code, code)),
                               unit_price=Decimal(unit), base_price=Decimal(base), heat_price=Decimal(heat))
     for until, rate in (tiers if tiers is not None else
                         [(dt.date(start.year, 9, 30), "0.03"), (dt.date(start.year, 10, 31), "0.02")]):

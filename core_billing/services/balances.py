@@ -246,8 +246,8 @@ def reprice(season: Season, scope: Scope, *, actor_id: int | None, reason: str, 
             f"{_id_or_null(actor_id)}, {_id_or_null(price_change_id)}, {_id_or_null(change_id)}, %s "
             f"FROM x WHERE x.{new} <> x.{old}")
         params += [now, reason]
-    sql = (f"WITH x AS MATERIALIZED ({targets}) INSERT INTO {LEDGER} (station_id, account_id, kind, amount, value_date, "
-           f"posted_at, actor_id, price_change_id, change_id, reason) " + " UNION ALL ".join(selects))
+    sql = (f"WITH x AS MATERIALIZED ({targets}) INSERT INTO {LEDGER} (station_id, account_id, kind, amount, "
+           f"value_date, posted_at, actor_id, price_change_id, change_id, reason) " + " UNION ALL ".join(selects))
     return _execute(sql, params)
 
 

@@ -84,6 +84,11 @@ def _with_discount(account: SeasonAccount, disc: Decimal) -> SeasonAccount:
     return clone
 
 
+def lock_accounts(ids) -> None:
+    """Row locks on these accounts, always in id order (no deadlock between two writers)."""
+    list(SeasonAccount.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk").values_list("pk", flat=True))
+
+
 def _next_receipt_number(station, day: dt.date) -> str:
     seq, _created = ReceiptSequence.objects.get_or_create(station=station, day=day)
     seq = ReceiptSequence.objects.select_for_update().get(pk=seq.pk)
@@ -138,7 +143,7 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
     if not ids:
         raise AppError("该户没有可缴费的采暖季账户。", field="season")
     balances.lock_seasons([s for _a, s in ids], exclusive=False)
-    accounts = list(SeasonAccount.objects.select_for_update().select_related("season", "station")
+    accounts = list(SeasonAccount.objects.select_for_update(of=("self",)).select_related("season", "station")
                     .filter(pk__in=[a for a, _s in ids]).order_by("season__start_date"))
     # A duplicate notification waited on the locks above; now it sees the first one.
     if (repeat := existing()) is not None:
@@ -218,7 +223,7 @@ def payment_reverse(*, actor, receipt: Receipt, reason: str) -> list[LedgerEntry
     reason = require_reason(reason)
     payments = list(receipt.entries.filter(kind=Kind.PAYMENT, reverses__isnull=True).select_related("account"))
     balances.lock_seasons({e.account.season_id for e in payments}, exclusive=False)
-    SeasonAccount.objects.select_for_update().filter(pk__in=[e.account_id for e in payments]).exists()
+    lock_accounts([e.account_id for e in payments])
     if LedgerEntry.objects.filter(reverses__in=payments).exists():
         raise AppError(f"收据 {receipt.number} 已冲正，不能重复冲正。", field="receipt")
     today = timezone.localdate()
@@ -267,7 +272,7 @@ def adjustment_grant(*, actor, account: SeasonAccount, category: AdjustmentCateg
     require_in_scope(actor, account.station_id)
     reason = require_reason(reason)
     balances.lock_seasons([account.season_id], exclusive=False)
-    account = SeasonAccount.objects.select_for_update().select_related("season").get(pk=account.pk)
+    account = SeasonAccount.objects.select_for_update(of=("self",)).select_related("season").get(pk=account.pk)
     if category.season_id != account.season_id or not category.is_active:
         raise AppError("该减免类别不适用于这个采暖季。", field="category")
     amount, detail = adjustment_quote(account, category)
@@ -298,14 +303,15 @@ def _post_adjustment(adjustment: Adjustment, *, approver, account: SeasonAccount
 def adjustment_approve(*, actor, adjustment: Adjustment, note: str = "") -> Adjustment:
     require_perm(actor, "core_billing.approve_adjustment", "没有审批减免、折让的权限。")
     require_in_scope(actor, adjustment.station_id)
-    adjustment = Adjustment.objects.select_for_update().select_related("category", "requested_by").get(
+    adjustment = Adjustment.objects.select_for_update(of=("self",)).select_related("category", "requested_by").get(
         pk=adjustment.pk)
     if adjustment.status != Adjustment.Status.PENDING:
         raise AppError("这笔减免已经处理过了。", field="status")
     if adjustment.requested_by_id == actor.pk:
         raise AppError("超过限额的减免须由另一人审批。", field="status")
     balances.lock_seasons([adjustment.account.season_id], exclusive=False)
-    account = SeasonAccount.objects.select_for_update().select_related("season").get(pk=adjustment.account_id)
+    account = (SeasonAccount.objects.select_for_update(of=("self",)).select_related("season")
+               .get(pk=adjustment.account_id))
     _check_room(account, adjustment.amount)
     _post_adjustment(adjustment, approver=actor, account=account)
     Adjustment.objects.filter(pk=adjustment.pk).update(decision_note=note)
@@ -371,7 +377,7 @@ def entry_reverse(*, actor, entry: LedgerEntry, reason: str) -> LedgerEntry:
     if entry.reverses_id:
         raise AppError("冲正记录本身不能再冲正。", field="entry")
     balances.lock_seasons([entry.account.season_id], exclusive=False)
-    SeasonAccount.objects.select_for_update().filter(pk=entry.account_id).exists()
+    lock_accounts([entry.account_id])
     if entry.reversals.exists():
         raise AppError("这条记录已冲正，不能重复冲正。", field="entry")
     try:

@@ -131,7 +131,7 @@ def heating_change(*, actor, account: SeasonAccount, kind: str, effective_date, 
         raise AppError(f"未知的变更类型“{kind}”。", field="kind", extra={"valid": list(kinds.values)})
     day = parse_date(effective_date, field="effective_date", label="生效日期")
     balances.lock_seasons([account.season_id], exclusive=False)
-    account = SeasonAccount.objects.select_for_update().select_related("season").get(pk=account.pk)
+    account = SeasonAccount.objects.select_for_update(of=("self",)).select_related("season").get(pk=account.pk)
     season = account.season
     require_open(season, "办理供热变更")
     require_in_season(season, day)
@@ -189,7 +189,7 @@ def meter_reading_record(*, actor, account: SeasonAccount, heat_gj: Any, reason:
     require_perm(actor, "core_billing.record_meter_reading", "没有录入热量表读数的权限。")
     require_in_scope(actor, account.station_id)
     balances.lock_seasons([account.season_id], exclusive=False)
-    account = SeasonAccount.objects.select_for_update().select_related("season").get(pk=account.pk)
+    account = SeasonAccount.objects.select_for_update(of=("self",)).select_related("season").get(pk=account.pk)
     require_open(account.season, "录入读数")
     if account.metering_mode != "metered":
         raise AppError("该户按面积计费，没有热量表读数。", field="heat_gj")
