@@ -67,8 +67,9 @@ def _season(actor, year: int, *, current: bool) -> Season:
 def _meter_readings(season: Season) -> None:
     """Metered households used 0.25–0.44 GJ per m² over the season."""
     with connection.cursor() as cur:
-        cur.execute("UPDATE core_billing_seasonaccount SET heat_gj = ROUND(area * (25 + (id * 7) % 20) / 100.0, 3) "
-                    "WHERE season_id = %s AND metering_mode = 'metered'", [season.pk])
+        # (id * 7) mod 20, spelled with integer division: '%' means a placeholder to psycopg
+        cur.execute("UPDATE core_billing_seasonaccount SET heat_gj = ROUND(area * (25 + (id * 7) - 20 * ((id * 7) / 20))"
+                    " / 100.0, 3) WHERE season_id = %s AND metering_mode = 'metered'", [season.pk])
     scope = balances.Scope(season_id=season.pk, metered_only=True)
     balances.reprice(season, scope, actor_id=None, reason="热量表读数（演示数据）", value_date=season.end_date)
     balances.refresh(scope)
