@@ -21,3 +21,4 @@ class CoreBillingConfig(AppConfig):
         register_nav(_("Corrections"), "billing:corrections", "core_billing.correct_ledger", order=21)
         register_nav(_("Prices"), "billing:prices", "core_billing.change_tariff", order=22)
         register_nav(_("Fee calculator"), "billing:quote", "core_billing.quote_fees", order=23)
+        register_nav(_("Seasons"), "billing:seasons", "core_billing.view_season", order=24)

@@ -29,6 +29,7 @@ billing = ([
     path("prices/", billing_views.prices, name="prices"),
     path("prices/preview/", billing_views.price_preview, name="price-preview"),
     path("quote/", billing_views.quote, name="quote"),
+    path("seasons/", billing_views.seasons, name="seasons"),
 ], "billing")
 
 urlpatterns = [

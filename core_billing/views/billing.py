@@ -17,9 +17,10 @@ from ..models import Adjustment, Customer, LedgerEntry, PrecisionMode, Receipt, 
 from ..scoping import get_visible_or_404
 from ..selectors import billing as sel
 from ..selectors.customers import customer_list
+from ..services import billing as billing_services
 from ..services import ledger, pricing_changes
 from .billing_forms import (AdjustmentForm, CorrectionForm, DecisionForm, HeatingChangeForm, PaymentForm, PriceForm,
-                            ReverseForm)
+                            ReverseForm, RolloverForm)
 
 
 def _form_error(form, exc: AppError) -> None:
@@ -252,6 +253,41 @@ def price_preview(request):
         except AppError as exc:
             context["error"] = exc.message
     return render(request, "core_billing/billing/_price_preview.html", context)
+
+
+@login_required
+@permission_required("core_billing.view_season", raise_exception=True)
+def seasons(request):
+    """Seasons with their totals; head office closes a season or starts the next one."""
+    current = Season.objects.filter(is_current=True).first()
+    form = None
+    if current is not None:
+        y = current.start_date.year + 1
+        form = RolloverForm(request.POST if request.POST.get("rollover") else None, initial={
+            "name": f"{y}-{y + 1}", "start_date": current.start_date.replace(year=y),
+            "end_date": current.end_date.replace(year=current.end_date.year + 1), "close_source": True})
+    if request.method == "POST":
+        try:
+            if request.POST.get("close"):
+                billing_services.season_close(actor=request.user, reason=_("closed on the seasons page"),
+                                              season=get_visible_or_404(Season, request.user,
+                                                                        pk=request.POST["close"]))
+                messages.success(request, _("Season closed."))
+                return redirect("billing:seasons")
+            if form is not None and form.is_valid():
+                season = billing_services.season_rollover(actor=request.user, source=current, **form.cleaned_data)
+                messages.success(request, _("Season %(s)s started.") % {"s": season.name})
+                return redirect("billing:seasons")
+        except AppError as exc:
+            if form is not None and request.POST.get("rollover"):
+                _form_error(form, exc)
+            else:
+                messages.error(request, exc.message)
+    rows = [(s, sel.season_totals(actor=request.user, season=s)) for s in Season.objects.all()]
+    return render(request, "core_billing/billing/seasons.html", {
+        "rows": rows, "current": current, "form": form,
+        "can_rollover": request.user.has_perm("core_billing.rollover_season"),
+        "can_close": request.user.has_perm("core_billing.close_season")})
 
 
 # --- the fee calculator -----------------------------------------------------------------

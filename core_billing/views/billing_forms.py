@@ -86,3 +86,12 @@ class AdjustmentForm(forms.Form):
         from ..models import AdjustmentCategory
 
         self.fields["category"].queryset = AdjustmentCategory.objects.filter(season=season, is_active=True)
+
+
+class RolloverForm(forms.Form):
+    name = forms.CharField(label=_("name"), max_length=16)
+    start_date = forms.DateField(label=_("heating starts"), widget=DATE)
+    end_date = forms.DateField(label=_("heating ends"), widget=DATE)
+    heating_days = forms.IntegerField(label=_("statutory heating days"), required=False, min_value=1)
+    close_source = forms.BooleanField(label=_("close the current season"), required=False, initial=True)
+    reason = forms.CharField(label=_("reason"), max_length=500, required=False)

@@ -150,3 +150,21 @@ def test_heating_change_and_adjust_pages(client, org):
     cold = AdjustmentCategory.objects.get(season=s, code="cold")
     assert client.post(url, {"category": cold.pk, "reason": "室温不达标"}).status_code == 302
     assert f.account(org.customer1).adjusted == D("177.00")
+
+
+def test_seasons_page_rollover_and_close(client, org):
+    from core_billing.models import Season, SeasonAccount
+
+    f.season(late_start=None)
+    body = page(client, org.manager, "billing:seasons").content.decode()
+    assert "2025-2026" in body and "开始新采暖季" not in body  # managers only look
+    client.force_login(org.admin)
+    r = client.post(reverse("billing:seasons"), {"rollover": "1", "name": "2026-2027", "start_date": "2026-11-15",
+                                                 "end_date": "2027-03-15", "close_source": "on", "reason": "新年度"})
+    assert r.status_code == 302
+    new = Season.objects.get(name="2026-2027")
+    assert new.is_current and Season.objects.get(name="2025-2026").status == "closed"
+    assert SeasonAccount.objects.filter(season=new).count() == 4
+    bad = client.post(reverse("billing:seasons"), {"rollover": "1", "name": "2026-2027", "start_date": "2026-11-20",
+                                                   "end_date": "2027-03-15"})
+    assert bad.status_code == 200 and "errorlist" in bad.content.decode()
