@@ -231,11 +231,12 @@ def missing_tariffs(season: Season, customer_ids: Iterable[int] | None = None) -
 
 
 def accounts_open(*, season: Season, customer_ids: Iterable[int] | None = None, actor=None,
-                  as_of: dt.date | None = None) -> int:
+                  as_of: dt.date | None = None, refresh: bool = True) -> int:
     """Open `season` accounts for active customers that have none (all of them,
     or those named), snapshot their billing data, and charge them.  Set-based:
     a fixed number of statements for 200,000 customers as for one.
-    The caller holds the transaction and has checked permissions."""
+    The caller holds the transaction and has checked permissions; `refresh=False`
+    leaves the balances to the caller's own refresh (bulk loaders)."""
     ids = None if customer_ids is None else sorted({int(i) for i in customer_ids})
     if ids == []:
         return 0
@@ -270,7 +271,8 @@ def accounts_open(*, season: Season, customer_ids: Iterable[int] | None = None, 
     scope = balances.Scope(season_id=season.pk, customer_ids=tuple(ids) if ids is not None else None)
     balances.reprice(season, scope, actor_id=getattr(actor, "pk", None), reason=f"{season.name} 开账",
                      value_date=season.start_date)
-    balances.refresh(scope, as_of)
+    if refresh:
+        balances.refresh(scope, as_of)
     return opened
 
 
