@@ -228,14 +228,19 @@ class SeasonAccount(models.Model):
 
     station = models.ForeignKey("core_billing.Station", on_delete=models.PROTECT, related_name="+",
                                 verbose_name=_("heating station"))
+    # Few indexes, none on money: a price change rewrites every row of a season,
+    # and with spare room on each page (fillfactor, migration 0005) those
+    # updates stay HOT (no index entries written).  The unique (customer, season)
+    # and (season, customer_type) indexes cover the customer and season keys.
     customer = models.ForeignKey("core_billing.Customer", on_delete=models.PROTECT, related_name="accounts",
-                                 verbose_name=_("customer"))
-    season = models.ForeignKey(Season, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("season"))
+                                 verbose_name=_("customer"), db_index=False)
+    season = models.ForeignKey(Season, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("season"),
+                               db_index=False)
     customer_type = models.ForeignKey("core_billing.CustomerType", on_delete=models.PROTECT, related_name="+",
-                                      verbose_name=_("customer type"))
+                                      verbose_name=_("customer type"), db_index=False)
     metering_mode = models.CharField(_("metering mode"), max_length=16, choices=MeteringMode.choices)
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                  related_name="+", verbose_name=_("collector"))
+                                  related_name="+", verbose_name=_("collector"), db_index=False)
     start_area = models.DecimalField(_("area at season start"), max_digits=10, decimal_places=2)
     start_status = models.CharField(_("status at season start"), max_length=16, choices=HeatingStatus.choices)
     area = models.DecimalField(_("heated area (m²)"), max_digits=10, decimal_places=2)
@@ -274,7 +279,7 @@ class SeasonAccount(models.Model):
         constraints = [models.UniqueConstraint(fields=["customer", "season"], name="account_customer_season")]
         indexes = [
             models.Index(fields=["season", "customer_type"], name="account_season_type"),
-            models.Index(fields=["season", "station", "owed"], name="account_season_station_owed"),
+            models.Index(fields=["season", "station"], name="account_season_station"),
         ]
 
     def __str__(self):
@@ -359,7 +364,7 @@ class Receipt(AppendOnlyModel):
     """One payment as the customer sees it (收据); its ledger rows spread it over seasons."""
 
     station = models.ForeignKey("core_billing.Station", on_delete=models.PROTECT, related_name="+",
-                                verbose_name=_("heating station"))
+                                verbose_name=_("heating station"), db_index=False)  # (station, paid_on) covers it
     customer = models.ForeignKey("core_billing.Customer", on_delete=models.PROTECT, related_name="receipts",
                                  verbose_name=_("customer"))
     number = models.CharField(_("receipt number"), max_length=32, unique=True)
@@ -368,7 +373,7 @@ class Receipt(AppendOnlyModel):
     paid_on = models.DateField(_("paid on"))
     received_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("recorded by"))
+                              related_name="+", verbose_name=_("recorded by"), db_index=False)
     collector = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                                   related_name="+", verbose_name=_("collector"))
     provider = models.CharField(_("payment provider"), max_length=16, blank=True)
@@ -424,30 +429,40 @@ class LedgerEntry(AppendOnlyModel):
 
     STATION_LOOKUP = "station"
 
-    station = models.ForeignKey("core_billing.Station", on_delete=models.PROTECT, related_name="+")
+    # Only the indexes lookups need (account+kind, station, and partial ones on
+    # the sparse links): every index costs on each of the 100,000 rows a price
+    # change appends.
+    # No database foreign key on the station (always the account's, whose own key
+    # holds it) nor on the price change (append-only, never deleted): each is a
+    # check per row at commit, 100,000 of them after a price change.
+    station = models.ForeignKey("core_billing.Station", on_delete=models.PROTECT, related_name="+",
+                                db_constraint=False)
     account = models.ForeignKey(SeasonAccount, on_delete=models.PROTECT, related_name="entries",
-                                verbose_name=_("account"))
+                                verbose_name=_("account"), db_index=False)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2,
                                  help_text=_("effect on what is owed: charges positive, credits negative"))
     value_date = models.DateField(_("date"))
     posted_at = models.DateTimeField(_("posted at"), default=timezone.now)
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="+", verbose_name=_("posted by"))
+                              related_name="+", verbose_name=_("posted by"), db_index=False)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
-                                    related_name="+", verbose_name=_("approved by"))
-    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+                                    related_name="+", verbose_name=_("approved by"), db_index=False)
+    receipt = models.ForeignKey(Receipt, on_delete=models.PROTECT, null=True, blank=True, related_name="entries",
+                                db_index=False)
     category = models.ForeignKey(AdjustmentCategory, on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="+", verbose_name=_("category"))
+                                 related_name="+", verbose_name=_("category"), db_index=False)
     reverses = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals",
-                                 verbose_name=_("reverses"))
+                                 verbose_name=_("reverses"), db_index=False)
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                                 related_name="corrections", verbose_name=_("corrects"))
+                                 related_name="corrections", verbose_name=_("corrects"), db_index=False)
     # A discount or late fee posted together with a payment points at that payment.
-    for_entry = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    for_entry = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                                  db_index=False)
     price_change = models.ForeignKey(PriceChange, on_delete=models.PROTECT, null=True, blank=True,
-                                     related_name="+")
-    change = models.ForeignKey(AccountChange, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+                                     related_name="+", db_index=False, db_constraint=False)
+    change = models.ForeignKey(AccountChange, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+                               db_index=False)
     reason = models.TextField(_("reason"), blank=True)
     detail = models.JSONField(null=True, blank=True)
 
@@ -461,7 +476,14 @@ class LedgerEntry(AppendOnlyModel):
             models.UniqueConstraint(fields=["reverses"], condition=models.Q(reverses__isnull=False),
                                     name="ledger_reversed_once"),
         ]
-        indexes = [models.Index(fields=["account", "kind"], name="ledger_account_kind")]
+        indexes = [
+            models.Index(fields=["account", "kind"], name="ledger_account_kind"),
+            models.Index(fields=["receipt"], condition=models.Q(receipt__isnull=False), name="ledger_receipt"),
+            models.Index(fields=["for_entry"], condition=models.Q(for_entry__isnull=False), name="ledger_for_entry"),
+            models.Index(fields=["corrects"], condition=models.Q(corrects__isnull=False), name="ledger_corrects"),
+            models.Index(fields=["price_change"], condition=models.Q(price_change__isnull=False),
+                         name="ledger_price_change"),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"

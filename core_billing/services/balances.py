@@ -209,7 +209,8 @@ def _targets_sql(season: Season, scope: Scope, prices: dict | None = None) -> st
                f"ELSE {money_sql(mode, [price, lit(season.standby_ratio), 'a.stopped_area_days'], days)} END")
     metered = (f"CASE WHEN a.metering_mode = 'metered' THEN "
                f"{money_sql(mode, [f'COALESCE({heat}, 0)', 'a.heat_gj'])} ELSE 0 END")
-    return (f"SELECT a.id, a.station_id, a.heating_fee, a.standby_fee, a.metered_fee, "
+    return (f"SELECT a.id, a.station_id, a.heating_fee, a.standby_fee, a.metered_fee, a.corrections, a.discount, "
+            f"a.adjusted, a.paid, a.late_fee_charged, a.late_fee_through, "
             f"{heating} AS new_heating, {standby} AS new_standby, {metered} AS new_metered "
             f"FROM {ACCOUNT} a {join} WHERE {scope.in_season(season.pk).sql('a')}")
 
@@ -309,6 +310,30 @@ def _refresh_season_accounts(season: Season, scope: Scope, as_of: dt.date) -> in
            f"owed = ROUND(v.due + v.late, 2), balance_as_of = {lit(as_of)} "
            f"FROM (SELECT u.*, {late} AS late FROM u) AS v WHERE a.id = v.account_id")
     return _execute(sql)
+
+
+def refresh_repriced(season: Season, scope: Scope, as_of: dt.date | None = None) -> int:
+    """Right after `reprice` in the same transaction: set the fees to what was just
+    priced (the ledger now sums to exactly that) and recompute due, late fee and
+    owed from the accounts' own sums, without re-reading their ledger rows: the
+    fast path of a price change over a whole season.  Then refresh the customers."""
+    as_of = as_of or timezone.localdate()
+    scope = scope.in_season(season.pk)
+    priced = (f"SELECT y.*, ROUND(y.new_heating + y.new_standby + y.new_metered + y.corrections, 2) AS charged "
+              f"FROM ({_targets_sql(season, scope)}) y")
+    accrued, room = _late_fee_sql(season, as_of, "t")
+    with_late = f"SELECT t.*, {accrued} AS accrued, {room or '0'} AS room FROM ({priced}) t"
+    late = ("u.accrued" if room is None else
+            "(CASE WHEN u.room < u.accrued THEN (CASE WHEN u.room > 0 THEN u.room ELSE 0 END) ELSE u.accrued END)")
+    due = "(v.charged + v.late_fee_charged - v.discount - v.adjusted - v.paid)"
+    sql = (f"WITH u AS MATERIALIZED ({with_late}) "
+           f"UPDATE {ACCOUNT} AS a SET heating_fee = v.new_heating, standby_fee = v.new_standby, "
+           f"metered_fee = v.new_metered, charged = v.charged, due = ROUND({due}, 2), late_fee_pending = v.late, "
+           f"owed = ROUND({due} + v.late, 2), balance_as_of = {lit(as_of)} "
+           f"FROM (SELECT u.*, {late} AS late FROM u) AS v WHERE a.id = v.id")
+    count = _execute(sql)
+    refresh_customers(scope, as_of)
+    return count
 
 
 def refresh_customers(scope: Scope, as_of: dt.date) -> int:

@@ -77,7 +77,7 @@ def reprice_season(*, actor, season: Season, customer_type: CustomerType | None,
     if count:
         balances.reprice(season, scope, actor_id=getattr(actor, "pk", None), reason=reason,
                          value_date=timezone.localdate(), price_change_id=change.pk)
-        balances.refresh(scope)
+        balances.refresh_repriced(season, scope)
         send_on_commit(balances_changed, customer_ids=None, season_id=season.pk)
     return change
 
