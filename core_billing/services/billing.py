@@ -21,7 +21,7 @@ from ..models import (AdjustmentCategory, ChangeReason, Customer, CustomerType, 
 from ..scoping import is_head_office
 from . import balances
 from ._common import full_clean_or_error, require_perm
-from ._money import parse_date, parse_decimal, require_reason
+from ._money import parse_date, parse_decimal
 
 SEASON_FIELDS = ("name", "start_date", "end_date", "heating_days", "standby_ratio", "late_fee_start",
                  "late_fee_daily_rate", "late_fee_cap_ratio", "precision")

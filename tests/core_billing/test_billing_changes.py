@@ -7,7 +7,7 @@ import pytest
 
 from core_billing.errors import AppError
 from core_billing.models import (AccountChange, Adjustment, AdjustmentCategory, AuditLog, ChangeReason, Customer,
-                                 LedgerEntry, PriceChange, Season, SeasonAccount)
+                                 LedgerEntry, PriceChange, Season)
 from core_billing.services.billing import season_close, season_rollover, season_update
 from core_billing.services.customers import customer_update
 from core_billing.services.ledger import (adjustment_approve, adjustment_grant, adjustment_reject, correction_post,
