@@ -6,9 +6,11 @@ switch to PostgreSQL and Redis (see README "Configuration").
 """
 import os
 import secrets
+from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -162,6 +164,9 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_BEAT_SCHEDULE: dict = {
     "webhooks-deliver-due": {"task": "webhooks.tasks.deliver_due", "schedule": 30.0},
+    # late fees accrue with the calendar: every balance as of the new day
+    "billing-refresh-balances": {"task": "core_billing.tasks.refresh_balances",
+                                 "schedule": crontab(hour=0, minute=20)},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "Asia/Shanghai"
@@ -235,8 +240,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.Event",
-                            "TopicKindEnum": "messaging.models.topics.TopicKind.choices"},
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "webhooks.models.Event",
+        "TopicKindEnum": "messaging.models.topics.TopicKind.choices",
+        "HeatingStatusEnum": "core_billing.models.org.HeatingStatus",
+        "SeasonStatusEnum": "core_billing.models.billing.Season.Status",
+        "AdjustmentStatusEnum": "core_billing.models.billing.Adjustment.Status",
+    },
 }
 
 # --- security ---------------------------------------------------------------
@@ -290,7 +300,6 @@ IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "200000"))
 # (manage.py smsgate_sim) with credentials derived from SECRET_KEY, which the
 # simulator reads from these same settings.
 import hashlib as _hashlib  # noqa: E402
-from decimal import Decimal as _Decimal  # noqa: E402
 
 SMS_SIMULATOR_URL = os.environ.get("SMS_SIMULATOR_URL", "http://127.0.0.1:8025").rstrip("/")
 _sim_secret = _hashlib.sha256(f"nuanxin-sms-simulator:{SECRET_KEY}".encode()).hexdigest()
@@ -324,7 +333,7 @@ SMS_GATEWAYS = {
 }
 SMS_SIGNATURE = os.environ.get("SMS_SIGNATURE", COMPANY_NAME)
 SMS_OPT_OUT_TEXT = os.environ.get("SMS_OPT_OUT_TEXT", "回T退订")
-SMS_PRICE_PER_SEGMENT = _Decimal(os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"))
+SMS_PRICE_PER_SEGMENT = Decimal(os.environ.get("SMS_PRICE_PER_SEGMENT", "0.05"))
 SMS_BATCH_SIZE = int(os.environ.get("SMS_BATCH_SIZE", "100"))
 SMS_MAX_ATTEMPTS = 3
 # Seconds before attempts 2 and 3; each stays below the broker's visibility
@@ -351,6 +360,11 @@ DISPATCH_TOPICS = {
 DISPATCH_ACCEPT_REMINDER_MINUTES = int(os.environ.get("DISPATCH_ACCEPT_REMINDER_MINUTES", "30"))
 DISPATCH_ESCALATE_OVERDUE = env_bool("DISPATCH_ESCALATE_OVERDUE", True)
 CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {"task": "dispatch.tasks.sweep", "schedule": 60.0}
+# --- billing ----------------------------------------------------------------
+# Payments above what is owed become credit on the latest season (预存) only if allowed.
+BILLING_ALLOW_PREPAYMENT = env_bool("BILLING_ALLOW_PREPAYMENT", False)
+# Waivers and allowances above this many yuan wait for a second person's approval.
+BILLING_ADJUSTMENT_APPROVAL_THRESHOLD = Decimal(os.environ.get("BILLING_ADJUSTMENT_APPROVAL_THRESHOLD", "500"))
 
 # --- logging --------------------------------------------------------------
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # "json" for one JSON object per line

@@ -133,3 +133,116 @@ class UserAdmin(BaseUserAdmin):
         if before != after:
             audit_record(actor=request.user, action="user.roles", obj=form.instance, before={"roles": before},
                          after={"roles": after}, reason=_("changed in admin"))
+
+
+# --- billing -------------------------------------------------------------------------
+# Settings are saved through the billing services (head office only, audited, and a
+# price or settings change re-prices the season at once); the ledger is read-only.
+
+from .models import (AccountChange, Adjustment, AdjustmentCategory, ChangeReason, DiscountTier,  # noqa: E402
+                     LedgerEntry, PriceChange, Receipt, Season, SeasonAccount, Tariff)
+from .services import billing as billing_services  # noqa: E402
+
+
+@admin.register(Season)
+class SeasonAdmin(admin.ModelAdmin):
+    list_display = ("name", "start_date", "end_date", "heating_days", "status", "is_current", "precision")
+    readonly_fields = ("status", "is_current")
+
+    def save_model(self, request, obj, form, change):
+        reason = str(_("changed in admin"))
+        if not change:
+            fields = {f: form.cleaned_data.get(f) for f in billing_services.SEASON_FIELDS}
+            created = billing_services.season_create(actor=request.user, reason=reason, **fields)
+            obj.pk = created.pk
+            obj._state.adding = False
+            return
+        billing_services.season_update(actor=request.user, season=Season.objects.get(pk=obj.pk),
+                                       changes={f: form.cleaned_data[f] for f in form.changed_data
+                                                if f in billing_services.SEASON_FIELDS}, reason=reason)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SeasonSettingAdmin(admin.ModelAdmin):
+    list_filter = ("season",)
+
+    def save_model(self, request, obj, form, change):
+        billing_services.season_setting_save(actor=request.user, obj=obj, reason=str(_("changed in admin")))
+
+    def delete_model(self, request, obj):
+        billing_services.season_setting_delete(actor=request.user, obj=obj, reason=str(_("deleted in admin")))
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
+@admin.register(Tariff)
+class TariffAdmin(SeasonSettingAdmin):
+    list_display = ("season", "customer_type", "unit_price", "base_price", "heat_price")
+
+
+@admin.register(DiscountTier)
+class DiscountTierAdmin(SeasonSettingAdmin):
+    list_display = ("season", "until", "rate")
+
+
+@admin.register(AdjustmentCategory)
+class AdjustmentCategoryAdmin(SeasonSettingAdmin):
+    list_display = ("season", "code", "name", "kind", "formula", "value", "is_active")
+
+
+@admin.register(ChangeReason)
+class ChangeReasonAdmin(SeasonSettingAdmin):
+    list_display = ("season", "code", "name", "applies_to", "is_active")
+
+
+@admin.register(SeasonAccount)
+class SeasonAccountAdmin(ReadOnlyAdmin):
+    list_display = ("season", "customer", "station", "area", "heating_status", "charged", "paid", "due", "owed")
+    list_filter = ("season", "station", "heating_status")
+    search_fields = ("customer__account_no", "customer__name")
+    list_select_related = ("season", "customer", "station")
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ("posted_at", "account", "kind", "amount", "actor", "reason")
+    list_filter = ("kind", "station")
+    search_fields = ("account__customer__account_no", "reason")
+    list_select_related = ("account__season", "account__customer", "actor")
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ("number", "customer", "amount", "method", "paid_on", "collector")
+    list_filter = ("method", "station")
+    search_fields = ("number", "customer__account_no", "provider_txn_id")
+
+
+@admin.register(AccountChange)
+class AccountChangeAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "account", "kind", "effective_date", "status", "area", "actor")
+    list_filter = ("kind", "station")
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAdmin):
+    list_display = ("requested_at", "account", "category", "amount", "status", "requested_by", "decided_by")
+    list_filter = ("status", "station")
+
+
+@admin.register(PriceChange)
+class PriceChangeAdmin(admin.ModelAdmin):
+    list_display = ("at", "season", "customer_type", "accounts", "money_moved", "actor", "reason")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -48,7 +48,7 @@ def station_of(obj: models.Model) -> int | None:
     if lookup == "pk":
         return obj.pk
     if "__" not in lookup:
-        return getattr(obj, f"{lookup}_id")
+        return getattr(obj, f"{lookup}_id", None)  # None: company-wide data (seasons, prices)
     target: Any = obj
     for part in lookup.split("__"):
         target = getattr(target, part, None)

@@ -147,3 +147,10 @@ def seed_org(*, customers: int = 2000, seed: int = 20261128, log=print) -> dict:
                 total += len(batch)
         log(f"{station.name}: {made} households in {community_index} communities")
     return {"created": True, "stations": stations, "customers": total}
+
+
+def seed(*, org: dict, log=print) -> None:
+    """Billing demo data (seasons, prices, accounts, payments), after seed_org."""
+    from .demo_billing import seed as seed_billing
+
+    seed_billing(org=org, log=log)

@@ -32,12 +32,27 @@ _ORG_VIEW = [
     "core_billing.view_collectorassignment",
 ]
 
+_BILLING_VIEW = [
+    "core_billing.view_season",
+    "core_billing.view_tariff",
+    "core_billing.view_discounttier",
+    "core_billing.view_adjustmentcategory",
+    "core_billing.view_changereason",
+    "core_billing.view_seasonaccount",
+    "core_billing.view_ledgerentry",
+    "core_billing.view_receipt",
+    "core_billing.view_accountchange",
+    "core_billing.view_adjustment",
+]
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
-    Role.COLLECTOR: [*_ORG_VIEW],
-    Role.CUSTOMER_SERVICE: [*_ORG_VIEW, "core_billing.change_customer", "core_billing.view_auditlog"],
+    Role.COLLECTOR: [*_ORG_VIEW, *_BILLING_VIEW, "core_billing.take_payment"],
+    Role.CUSTOMER_SERVICE: [*_ORG_VIEW, *_BILLING_VIEW, "core_billing.change_customer", "core_billing.view_auditlog",
+                            "core_billing.change_heating"],
     Role.DISPATCHER: [*_ORG_VIEW],
     Role.SUPERVISOR: [
         *_ORG_VIEW,
+        *_BILLING_VIEW,
         "core_billing.add_customer",
         "core_billing.change_customer",
         "core_billing.view_auditlog",
@@ -45,8 +60,18 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "core_billing.view_importjob",
         "core_billing.add_collectorassignment",
         "core_billing.delete_collectorassignment",
+        "core_billing.take_payment",
+        "core_billing.reverse_payment",
+        "core_billing.grant_adjustment",
+        "core_billing.approve_adjustment",
+        "core_billing.correct_ledger",
+        "core_billing.change_heating",
+        "core_billing.record_meter_reading",
+        "core_billing.quote_fees",
+        "core_billing.view_pricechange",
     ],
-    Role.MANAGER: [*_ORG_VIEW, "core_billing.view_auditlog"],
+    Role.MANAGER: [*_ORG_VIEW, *_BILLING_VIEW, "core_billing.view_auditlog", "core_billing.view_pricechange",
+                   "core_billing.quote_fees"],
     Role.ADMINISTRATOR: [ALL],
 }
 

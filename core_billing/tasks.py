@@ -18,3 +18,15 @@ def run_customer_import(job_id: int) -> None:
         if job:
             import_job_fail(job, "导入时发生内部错误，未导入任何数据。请联系管理员。")
         raise
+
+
+@shared_task(acks_late=True)
+def refresh_balances() -> int:
+    """Nightly: late fees move with the calendar, so every account and customer is
+    refreshed as of the new day (set-based, a few statements)."""
+    from django.db import transaction
+
+    from .services.balances import refresh_everything
+
+    with transaction.atomic():
+        return refresh_everything()

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .views import billing as billing_views
 
 console = ([
     path("", views.home, name="home"),
@@ -16,9 +17,25 @@ console = ([
     path("jurisdictions/", views.jurisdictions, name="jurisdictions"),
 ], "console")
 
+billing = ([
+    path("desk/", billing_views.desk, name="desk"),
+    path("desk/<int:pk>/", billing_views.desk_customer, name="desk-customer"),
+    path("receipts/<int:pk>/", billing_views.receipt, name="receipt"),
+    path("accounts/<int:pk>/change/", billing_views.account_change, name="account-change"),
+    path("accounts/<int:pk>/adjust/", billing_views.account_adjust, name="account-adjust"),
+    path("approvals/", billing_views.approvals, name="approvals"),
+    path("corrections/", billing_views.corrections, name="corrections"),
+    path("entries/<int:pk>/reverse/", billing_views.entry_reverse, name="entry-reverse"),
+    path("prices/", billing_views.prices, name="prices"),
+    path("prices/preview/", billing_views.price_preview, name="price-preview"),
+    path("quote/", billing_views.quote, name="quote"),
+    path("seasons/", billing_views.seasons, name="seasons"),
+], "billing")
+
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="core_billing/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("billing/", include(billing)),
     path("", include(console)),
 ]

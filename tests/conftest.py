@@ -2,7 +2,6 @@
 PostgreSQL when DATABASE_URL is set); nothing here mocks the ORM."""
 from __future__ import annotations
 
-import importlib
 import ipaddress
 import os
 import socket
@@ -97,9 +96,12 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _sqlite_audit_triggers(request, django_db_blocker):
     """On SQLite the flush after a transactional test empties tables with DELETE,
-    which the audit log's append-only triggers refuse: such tests lift the
-    triggers for their flush, and every database test starts with them in place."""
+    which the append-only triggers (audit log, ledger, ...; core_billing/append_only.py)
+    refuse: such tests lift the triggers for their flush, and every database test
+    starts with them in place."""
     from django.db import connection
+
+    from core_billing.append_only import APPEND_ONLY_TABLES, sqlite_create, sqlite_drop
 
     marker = request.node.get_closest_marker("django_db")
     names = request.fixturenames
@@ -109,12 +111,13 @@ def _sqlite_audit_triggers(request, django_db_blocker):
         yield
         return
     request.getfixturevalue("transactional_db" if transactional else "db")
-    migration = importlib.import_module("core_billing.migrations.0002_auditlog_append_only")
     with django_db_blocker.unblock(), connection.cursor() as cur:
-        for sql in migration.SQLITE:
-            cur.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
+        for table in APPEND_ONLY_TABLES:
+            for sql in sqlite_create(table):
+                cur.execute(sql.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS", 1))
     yield
     if transactional:
         with django_db_blocker.unblock(), connection.cursor() as cur:
-            for sql in migration.SQLITE_REVERSE:
-                cur.execute(sql)
+            for table in APPEND_ONLY_TABLES:
+                for sql in sqlite_drop(table):
+                    cur.execute(sql)

@@ -112,6 +112,9 @@ class JurisdictionStatSerializer(serializers.Serializer):
     collector_name = serializers.CharField()
     households = serializers.IntegerField()
     area = serializers.DecimalField(max_digits=14, decimal_places=2)
+    owed = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="total owed, all seasons")
+    billed = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="current season, net of discounts")
+    collected = serializers.DecimalField(max_digits=16, decimal_places=2, help_text="current season")
 
 
 class MeSerializer(serializers.ModelSerializer):

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from . import views
@@ -19,4 +19,26 @@ urlpatterns = [
     path("auth/logout/", views.SessionLogoutView.as_view(), name="api-logout"),
     path("me/", views.MeView.as_view(), name="api-me"),
     *router.urls,
+]
+
+from . import billing  # noqa: E402
+
+billing_router = DefaultRouter()
+billing_router.register("seasons", billing.SeasonViewSet, basename="season")
+billing_router.register("tariffs", billing.TariffViewSet, basename="tariff")
+billing_router.register("discount-tiers", billing.DiscountTierViewSet, basename="discount-tier")
+billing_router.register("adjustment-categories", billing.AdjustmentCategoryViewSet, basename="adjustment-category")
+billing_router.register("change-reasons", billing.ChangeReasonViewSet, basename="change-reason")
+billing_router.register("price-changes", billing.PriceChangeViewSet, basename="price-change")
+billing_router.register("accounts", billing.AccountViewSet, basename="account")
+billing_router.register("receipts", billing.ReceiptViewSet, basename="receipt")
+billing_router.register("adjustments", billing.AdjustmentViewSet, basename="adjustment")
+billing_router.register("entries", billing.LedgerEntryViewSet, basename="ledger-entry")
+
+urlpatterns += [
+    path("billing/quote/", billing.QuoteView.as_view(), name="billing-quote"),
+    path("billing/payments/", billing.PaymentView.as_view(), name="billing-payment"),
+    path("billing/customers/<int:pk>/summary/", billing.CustomerSummaryView.as_view(),
+         name="billing-customer-summary"),
+    path("billing/", include(billing_router.urls)),
 ]

@@ -1,4 +1,7 @@
 from .audit import AuditLog
+from .billing import (AccountChange, Adjustment, AdjustmentCategory, AdjustmentKind, ChangeReason, DiscountTier,
+                      Formula, LedgerEntry, PaymentMethod, PrecisionMode, PriceChange, Receipt, ReceiptSequence,
+                      Season, SeasonAccount, Tariff)
 from .imports import ImportJob
 from .org import (
     Building,
@@ -15,6 +18,22 @@ from .org import (
 from .staff import CollectorAssignment, User
 
 __all__ = [
+    "AccountChange",
+    "Adjustment",
+    "AdjustmentCategory",
+    "AdjustmentKind",
+    "ChangeReason",
+    "DiscountTier",
+    "Formula",
+    "LedgerEntry",
+    "PaymentMethod",
+    "PrecisionMode",
+    "PriceChange",
+    "Receipt",
+    "ReceiptSequence",
+    "Season",
+    "SeasonAccount",
+    "Tariff",
     "AuditLog",
     "Building",
     "CollectorAssignment",

@@ -175,8 +175,22 @@ class Customer(models.Model):
                                     default=ContactKind.NONE)
     note = models.CharField(_("note"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Denormalised from the season accounts (billing services keep them right in
+    # the same transaction) so audiences filter 100k customers by arrears in one
+    # query and messages read them without touching the ledger.
+    due_current = models.DecimalField(_("due this season"), max_digits=12, decimal_places=2,
+                                      default=Decimal("0.00"))
+    late_fee_total = models.DecimalField(_("late fee owed"), max_digits=12, decimal_places=2,
+                                         default=Decimal("0.00"))
+    arrears_total = models.DecimalField(_("total owed"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    old_arrears = models.DecimalField(_("old arrears"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    arrears_seasons = models.PositiveSmallIntegerField(_("seasons in arrears"), default=0)
+    balance_as_of = models.DateField(_("balance as of"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    BALANCE_FIELDS = ("due_current", "late_fee_total", "arrears_total", "old_arrears", "arrears_seasons",
+                      "balance_as_of")
 
     objects = ScopedManager()
 
@@ -188,7 +202,13 @@ class Customer(models.Model):
             models.UniqueConstraint(fields=["building", "unit", "room"], name="customer_address_unique"),
             models.CheckConstraint(condition=models.Q(area__gt=0), name="customer_area_positive"),
         ]
-        indexes = [models.Index(fields=["station", "building", "unit"], name="customer_station_bldg_unit")]
+        indexes = [
+            models.Index(fields=["station", "building", "unit"], name="customer_station_bldg_unit"),
+            # Seasons in arrears only: an index on the amounts would make every
+            # refresh of 100k customers write index entries (no HOT update);
+            # amount ranges filter the rows this index finds.
+            models.Index(fields=["arrears_seasons"], name="customer_arrears"),
+        ]
 
     def __str__(self):
         return f"{self.account_no} {self.name}"

@@ -1,17 +1,22 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from ..models import AuditLog, CollectorAssignment, Customer, CustomerPhone
 from ..phones import clean_text, normalize_phone
+from ..pricing import round_fen
 
 
-def collector_subquery():
-    """The collector responsible for a customer: its building's, else its community's."""
-    by_building = CollectorAssignment.objects.filter(building_id=OuterRef("building_id")).values("collector_id")[:1]
+def collector_subquery(prefix: str = ""):
+    """The collector responsible for a customer: its building's, else its community's.
+    `prefix` reaches the customer from another model ("customer__" for accounts)."""
+    by_building = CollectorAssignment.objects.filter(
+        building_id=OuterRef(f"{prefix}building_id")).values("collector_id")[:1]
     by_community = CollectorAssignment.objects.filter(
-        community_id=OuterRef("building__community_id")).values("collector_id")[:1]
+        community_id=OuterRef(f"{prefix}building__community_id")).values("collector_id")[:1]
     return Coalesce(Subquery(by_building), Subquery(by_community))
 
 
@@ -73,9 +78,25 @@ def customer_history(*, actor, customer: Customer) -> QuerySet[AuditLog]:
 
 
 def jurisdiction_stats(*, actor, collector=None) -> list[dict]:
-    """Households and heated area per collector (BIL-12); amounts join in with billing."""
+    """Per collector (BIL-12): households, heated area, total owed (all seasons, as
+    of the last refresh), and this season's billed and collected amounts."""
+    from ..models import SeasonAccount
+
     qs = (Customer.objects.visible_to(actor).filter(is_active=True)
           .annotate(collector_id=collector_subquery()).exclude(collector_id=None))
+    accounts = (SeasonAccount.objects.visible_to(actor).filter(season__is_current=True, customer__is_active=True)
+                .annotate(responsible=collector_subquery("customer__")).exclude(responsible=None))
     if collector:
         qs = qs.filter(collector_id=getattr(collector, "pk", collector))
-    return list(qs.values("collector_id").annotate(households=Count("id"), area=Sum("area")).order_by("collector_id"))
+        accounts = accounts.filter(responsible=getattr(collector, "pk", collector))
+    rows = list(qs.values("collector_id").annotate(households=Count("id"), area=Sum("area"),
+                                                   owed=Sum("arrears_total")).order_by("collector_id"))
+    season = {r["responsible"]: r for r in accounts.values("responsible").annotate(
+        charged=Sum("charged"), discount=Sum("discount"), adjusted=Sum("adjusted"), paid=Sum("paid"))}
+    zero = Decimal("0.00")
+    for row in rows:
+        s = season.get(row["collector_id"], {})
+        row["owed"] = round_fen(row["owed"] or 0)
+        row["billed"] = round_fen((s.get("charged") or 0) - (s.get("discount") or 0) - (s.get("adjusted") or 0))
+        row["collected"] = round_fen(s.get("paid") or zero)
+    return rows

@@ -53,10 +53,19 @@ def customer_phone_list(customer: Customer) -> list[str]:
     return [p.number or p.raw for p in customer.phones.all()]
 
 
+def _open_current_account(actor, customer: Customer) -> None:
+    from .billing import accounts_open, current_season
+
+    season = current_season()
+    if season is not None and season.is_open:
+        accounts_open(season=season, customer_ids=[customer.pk], actor=actor)
+
+
 @transaction.atomic
 def customer_create(*, actor, building: Building, unit: int, room: str, account_no: str, name: str,
                     customer_type: CustomerType, area: Any, heating_status: str = "normal",
                     metering_mode: str = "area", phones: list[str] | None = None, note: str = "") -> Customer:
+    """A new household; it gets an account in the current season at once."""
     require_perm(actor, "core_billing.add_customer", "没有新增客户的权限。")
     customer = Customer(station_id=building.station_id, building=building, unit=unit, room=str(room).strip(),
                         account_no=str(account_no).strip(), name=str(name).strip(), customer_type=customer_type,
@@ -68,19 +77,66 @@ def customer_create(*, actor, building: Building, unit: int, room: str, account_
     stored = _write_phones(customer, phones or [])
     customer.save(update_fields=["mobile", "contact_kind"])
     audit_record(actor=actor, action="customer.create", obj=customer,
-                 after={**snapshot(customer, model_fields(customer)), "phones": stored})
+                 after={**snapshot(customer, [f for f in model_fields(customer)
+                                              if f not in Customer.BALANCE_FIELDS]), "phones": stored})
+    _open_current_account(actor, customer)
     return customer
+
+
+STATUS_KIND = {"suspended": "suspend", "forced_stop": "forced_stop", "normal": "resume"}
+
+
+def _billing_changes(actor, customer: Customer, wanted: dict[str, Any], effective_date, reason: str) -> None:
+    """Area and heating status bill the current season: they change through its
+    effective-dated heating change (which also updates the registry), and
+    directly only when no open current season bills them."""
+    from ..models import SeasonAccount
+    from ._money import parse_date
+    from .billing import current_season
+    from .pricing_changes import effective_date_for_registry_edit, heating_change
+
+    season = current_season()
+    account = None
+    if season is not None and season.is_open:
+        account = SeasonAccount.objects.filter(customer=customer, season=season).first()
+    day = None
+    if account is not None:
+        day = (parse_date(effective_date, field="effective_date", label="生效日期") if effective_date
+               else effective_date_for_registry_edit(season))
+    if day is None:
+        for name, value in wanted.items():
+            setattr(customer, name, value)
+        full_clean_or_error(customer)
+        Customer.objects.filter(pk=customer.pk).update(**wanted)
+        return
+    note = reason or "客户资料修改"
+    if "heating_status" in wanted:
+        heating_change(actor=actor, account=account, kind=STATUS_KIND[wanted["heating_status"]], effective_date=day,
+                       reason=note)
+    if "area" in wanted:
+        heating_change(actor=actor, account=account, kind="area_change", effective_date=day, area=wanted["area"],
+                       reason=note)
+    customer.area, customer.heating_status = Customer.objects.filter(pk=customer.pk).values_list(
+        "area", "heating_status").get()
 
 
 @transaction.atomic
 def customer_update(*, actor, customer: Customer, changes: dict[str, Any], phones: list[str] | None = None,
-                    reason: str = "") -> Customer:
-    """Change a customer's registry data; `phones`, when given, replaces the numbers."""
+                    reason: str = "", effective_date=None) -> Customer:
+    """Change a customer's registry data; `phones`, when given, replaces the numbers.
+
+    Area and heating status go through billing's heating change, effective from
+    `effective_date` (default: today, or the season's first day before it starts)."""
     require_perm(actor, "core_billing.change_customer", "没有修改客户资料的权限。")
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     require_in_scope(actor, customer.station_id)
+    changes = dict(changes)
     if "area" in changes:
         changes["area"] = parse_area(changes["area"])
+    if changes.get("heating_status") not in (None, *STATUS_KIND):
+        raise AppError(f"未知的供热状态“{changes['heating_status']}”。", field="heating_status")
+    billing = {k: changes.pop(k) for k in ("area", "heating_status") if k in changes}
+    billing = {k: v for k, v in billing.items() if getattr(customer, k) != v}
     before, after = apply_changes(customer, changes, EDITABLE_FIELDS)
     if {"building", "unit"} & after.keys():
         _check_building(actor, customer.station_id, customer.building, customer.unit)
@@ -89,9 +145,15 @@ def customer_update(*, actor, customer: Customer, changes: dict[str, Any], phone
         new = _write_phones(customer, phones)
         if old != new:
             before["phones"], after["phones"] = old, new
-    if not after:
+    if not after and not billing:
         return customer
     full_clean_or_error(customer)
-    customer.save()
+    fields = [f.name for f in Customer._meta.concrete_fields
+              if f.name not in ("id", "area", "heating_status", *Customer.BALANCE_FIELDS)]
+    customer.save(update_fields=fields)  # balances belong to billing; never write stale ones
+    for name, value in billing.items():
+        before[name], after[name] = getattr(customer, name), value
+    if billing:
+        _billing_changes(actor, customer, billing, effective_date, reason)
     audit_record(actor=actor, action="customer.update", obj=customer, before=before, after=after, reason=reason)
     return customer

@@ -12,6 +12,7 @@ from ..models import Building, Community, Customer, CustomerPhone, CustomerType,
 from ..phones import clean_text
 from ..progress import progress_set
 from ._common import require_perm, resolve_station
+from .billing import accounts_open, current_season
 
 BATCH = 2000
 AUDITED_FIELDS = ["account_no", "name", "building", "unit", "room", "customer_type", "area", "heating_status",
@@ -109,7 +110,10 @@ def import_job_run(*, job_id: int) -> ImportJob:
     if bad:
         bad.sort(key=lambda r: r.number)
         return import_job_fail(job, f"{len(bad)} 行有错误，未导入任何数据。请下载错误报告，改正后重新上传。", total=total, bad=bad)
-    _write(job, good, key)
+    try:
+        _write(job, good, key)
+    except AppError as exc:  # e.g. a customer type without a price in the current season
+        return import_job_fail(job, f"{exc.message}未导入任何数据。", total=total)
     return job
 
 
@@ -158,6 +162,9 @@ def _write(job: ImportJob, rows: list[CheckedRow], key: str) -> None:
                          message=f"已导入 {start + len(chunk)} / {total} 行")
         audit_bulk_create(actor=job.actor, action="customer.import", objs=created, fields=AUDITED_FIELDS,
                           reason=f"导入 {job.filename}（任务 {job.pk}）")
+        season = current_season()
+        if season is not None and season.is_open:  # new households are billed this season at once
+            accounts_open(season=season, customer_ids=[c.pk for c in created], actor=job.actor)
         job.status = ImportJob.Status.DONE
         job.total_rows = job.imported_rows = total
         job.message = f"已导入 {total} 户。"

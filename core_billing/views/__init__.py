@@ -76,9 +76,13 @@ def customer_list_page(request):
 def customer_detail(request, pk):
     customer = get_visible_or_404(customer_list(actor=request.user).prefetch_related("phones"), request.user, pk=pk)
     history = customer_history(actor=request.user, customer=customer)[:100]
+    from ..selectors.billing import customer_billing_summary
+
     return render(request, "core_billing/customer_detail.html", {
         "customer": customer, "history": history,
         "can_edit": request.user.has_perm("core_billing.change_customer"),
+        "billing": (customer_billing_summary(customer)
+                    if request.user.has_perm("core_billing.view_seasonaccount") else None),
     })
 
 
@@ -91,7 +95,8 @@ def customer_edit(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             customer_update(actor=request.user, customer=customer, changes=form.changes(),
-                            phones=form.phone_list(), reason=form.cleaned_data["reason"])
+                            phones=form.phone_list(), reason=form.cleaned_data["reason"],
+                            effective_date=form.cleaned_data.get("effective_date"))
         except AppError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:

@@ -13,6 +13,10 @@ class CustomerEditForm(forms.ModelForm):
     phones = forms.CharField(label=_("phones"), required=False, max_length=200,
                              help_text=_("Several numbers separated by / ; mobiles receive SMS."))
     reason = forms.CharField(label=_("reason for the change"), max_length=500)
+    effective_date = forms.DateField(
+        label=_("area or heating status effective from"), required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text=_("A new area or heating status bills the current season from this date (default today)."))
 
     class Meta:
         model = Customer
