@@ -3,3 +3,6 @@ document.addEventListener("change", function (event) {
   var field = event.target.closest("[data-autosubmit]");
   if (field && field.form) field.form.submit();
 });
+document.addEventListener("click", function (event) {
+  if (event.target.closest("[data-print]")) window.print();
+});

@@ -73,9 +73,10 @@ class SeasonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
     @action(detail=True, methods=["post"])
     def rollover(self, request, pk=None):
         """Start the next season from this one: settings copied, accounts opened, old arrears kept."""
+        target = self.get_object()  # 404 for another station's object before the body is read
         body = s.RolloverSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        season = svc.season_rollover(actor=request.user, source=self.get_object(), **body.validated_data)
+        season = svc.season_rollover(actor=request.user, source=target, **body.validated_data)
         return Response(s.SeasonSerializer(season).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.ReasonSerializer, responses=s.SeasonSerializer)
@@ -231,9 +232,10 @@ class AccountViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(request=s.MeterReadingSerializer, responses=s.AccountSerializer)
     @action(detail=True, methods=["post"], url_path="meter-reading")
     def meter_reading(self, request, pk=None):
+        target = self.get_object()  # 404 for another station's object before the body is read
         body = s.MeterReadingSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        account = pricing_changes.meter_reading_record(actor=request.user, account=self.get_object(),
+        account = pricing_changes.meter_reading_record(actor=request.user, account=target,
                                                        **body.validated_data)
         return Response(s.AccountSerializer(account).data)
 
@@ -256,9 +258,10 @@ class AccountViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def adjustments(self, request, pk=None):
         """减免 / 折让 by category; above the threshold it waits for approval."""
+        account = self.get_object()  # another station's account is a 404 before the body is even read
         body = s.AdjustmentRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        adj = ledger.adjustment_grant(actor=request.user, account=self.get_object(), **body.validated_data)
+        adj = ledger.adjustment_grant(actor=request.user, account=account, **body.validated_data)
         return Response(s.AdjustmentSerializer(adj).data, status=status.HTTP_201_CREATED)
 
 
@@ -309,9 +312,10 @@ class ReceiptViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """冲正: reverse the whole receipt (and the discounts it earned), with a reason."""
+        target = self.get_object()  # 404 for another station's object before the body is read
         body = s.RequiredReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        rows = ledger.payment_reverse(actor=request.user, receipt=self.get_object(),
+        rows = ledger.payment_reverse(actor=request.user, receipt=target,
                                       reason=body.validated_data["reason"])
         return Response(s.LedgerEntrySerializer(rows, many=True).data)
 
@@ -350,9 +354,10 @@ class LedgerEntryViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retr
     @action(detail=True, methods=["post"])
     def reverse(self, request, pk=None):
         """Reverse a correction, waiver, allowance or late fee (payments: by receipt)."""
+        target = self.get_object()  # 404 for another station's object before the body is read
         body = s.EntryReverseSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        row = ledger.entry_reverse(actor=request.user, entry=self.get_object(), reason=body.validated_data["reason"])
+        row = ledger.entry_reverse(actor=request.user, entry=target, reason=body.validated_data["reason"])
         return Response(s.LedgerEntrySerializer(row).data, status=status.HTTP_201_CREATED)
 
 

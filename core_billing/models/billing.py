@@ -35,7 +35,7 @@ class PrecisionMode(models.TextChoices):
     ROUND_YUAN = "round_yuan", _("round to yuan")
 
 
-class AppendOnlyQuerySet(StationScopedQuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise AppendOnlyError(f"{self.model._meta.label} rows cannot be changed")
 
@@ -43,10 +43,14 @@ class AppendOnlyQuerySet(StationScopedQuerySet):
         raise AppendOnlyError(f"{self.model._meta.label} rows cannot be deleted")
 
 
+class ScopedAppendOnlyQuerySet(AppendOnlyQuerySet, StationScopedQuerySet):
+    """Append-only rows that belong to a station (the ledger, receipts, account changes)."""
+
+
 class AppendOnlyModel(models.Model):
     """Posted once, never edited or deleted (a database trigger refuses too)."""
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = ScopedAppendOnlyQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -341,6 +345,8 @@ class PriceChange(AppendOnlyModel):
     reason = models.TextField(_("reason"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()  # company-wide: no station to scope by
 
     class Meta:
         ordering = ["-at"]

@@ -47,11 +47,11 @@ class AssignSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=200)
 
 
-class ReasonSerializer(serializers.Serializer):
+class CancelReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200)
 
 
-class ResultSerializer(serializers.Serializer):
+class FinishResultSerializer(serializers.Serializer):
     result = serializers.CharField(required=False, allow_blank=True, max_length=500)
 
 

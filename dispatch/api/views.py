@@ -66,15 +66,15 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def start(self, request, pk=None):
         return self._step(request, svc.work_order_start)
 
-    @extend_schema(request=s.ResultSerializer, responses=s.WorkOrderSerializer)
+    @extend_schema(request=s.FinishResultSerializer, responses=s.WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def finish(self, request, pk=None):
-        return self._step(request, svc.work_order_finish, s.ResultSerializer)
+        return self._step(request, svc.work_order_finish, s.FinishResultSerializer)
 
-    @extend_schema(request=s.ReasonSerializer, responses=s.WorkOrderSerializer)
+    @extend_schema(request=s.CancelReasonSerializer, responses=s.WorkOrderSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        return self._step(request, svc.work_order_cancel, s.ReasonSerializer)
+        return self._step(request, svc.work_order_cancel, s.CancelReasonSerializer)
 
     @extend_schema(request=None, responses=s.WorkOrderSerializer)
     @action(detail=True, methods=["post"])

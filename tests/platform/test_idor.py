@@ -18,8 +18,14 @@ from core_billing.roles import Role
 
 pytestmark = pytest.mark.django_db
 
-# Routes whose objects carry no station (company-wide reference data).
-COMPANY_WIDE = {"customer-type-detail"}
+
+
+def _company_wide(viewset) -> bool:
+    """Company-wide data (customer types, seasons, tariffs ...) belongs to no station."""
+    from core_billing.scoping import StationScopedQuerySet
+
+    queryset = getattr(viewset, "queryset", None)
+    return queryset is not None and not isinstance(queryset.model._default_manager.all(), StationScopedQuerySet)
 
 
 def _detail_routes():
@@ -86,7 +92,7 @@ def test_every_object_route_hides_other_stations(demo):
     assert len(routes) >= 8
     untested = []
     for name, pattern, viewset, actions in routes:
-        if name in COMPANY_WIDE:
+        if _company_wide(viewset):
             continue
         view = viewset()
         view.request = type("R", (), {"user": admin, "query_params": {}, "method": "GET"})()
@@ -110,7 +116,7 @@ def test_lists_never_show_other_stations(demo):
     client = APIClient()
     client.force_authenticate(intruder)
     for name, pattern, viewset, actions in _detail_routes():
-        if name in COMPANY_WIDE or "get" not in actions or actions.get("get") != "retrieve":
+        if _company_wide(viewset) or "get" not in actions or actions.get("get") != "retrieve":
             continue
         list_url = re.sub(r"\(\?P<pk>[^)]+\)/?$", "", _path(pattern, "PK")).replace("PK/", "")
         response = client.get(list_url, {"page_size": 500})
