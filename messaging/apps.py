@@ -11,8 +11,10 @@ class MessagingConfig(AppConfig):
 
         from .context import register_builtin_providers
         from .panels import register_panels
+        from .providers import register as register_lower_layer_providers
 
         register_builtin_providers()
+        register_lower_layer_providers()
         register_panels()
         register_nav(_("Messages"), "messaging:message-list", "messaging.view_message", order=20)
         register_nav(_("SMS topics"), "messaging:topic-list", "messaging.view_topic", order=21)

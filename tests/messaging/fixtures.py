@@ -42,7 +42,11 @@ def sim(make_sim):
 
 @pytest.fixture
 def billing_provider():
-    """A stand-in for the billing engine's provider, registered the way billing will register its own."""
+    """Fixed billing values in place of the real provider (messaging/providers.py), restored afterwards."""
+    from messaging import context
+
+    real = context._providers.get("billing")
+
     def provide(target):
         return {"season": target.season or "2025-2026", "unit_price": "25.00", "amount_due": "2212.50",
                 "late_fee": "0.00", "total_owed": "2212.50", "arrears_seasons": 1}
@@ -50,3 +54,21 @@ def billing_provider():
     register_context_provider("billing", provide)
     yield provide
     unregister_context_provider("billing")
+    if real is not None:
+        context._providers["billing"] = real
+
+
+@pytest.fixture
+def without_provider():
+    """without_provider(name): unregister a context provider for one test."""
+    from messaging import context
+
+    taken = {}
+
+    def remove(name):
+        taken[name] = context._providers.pop(name, None)
+
+    yield remove
+    for name, provider in taken.items():
+        if provider is not None:
+            context._providers[name] = provider

@@ -1,3 +1,4 @@
+import datetime as dt
 """Topics: validated on save, station or company-wide, previewed with a real customer (MSG-01, MSG-09)."""
 from decimal import Decimal
 
@@ -70,7 +71,8 @@ def test_preview_with_real_customer_counts_signature_and_opt_out(org, settings):
     assert preview.cost == Decimal("0.05") and not preview.sample
 
 
-def test_preview_names_the_missing_billing_provider(org):
+def test_preview_names_the_missing_billing_provider(org, without_provider):
+    without_provider("billing")
     with pytest.raises(AppError) as err:
         topic_preview(actor=org.service1, body="{{ customer_name }}您欠费{{ amount_due }}元", kind="dunning",
                       customer=org.customer1)
@@ -82,6 +84,19 @@ def test_preview_uses_a_registered_provider(org, billing_provider):
     preview = topic_preview(actor=org.service1, body="{{ customer_name }}，{{ season }}年度应缴{{ amount_due }}元",
                             kind="dunning", customer=org.customer1, season="2025-2026")
     assert "张伟1，2025-2026年度应缴2212.50元" in preview.text
+
+
+def test_preview_with_real_balances(org):
+    """The billing provider reads the customer's stored balances: money as yuan with two decimals."""
+    from core_billing.models import Customer
+    from tests import factories as f
+
+    f.season(name="2026-2027", start=dt.date(2026, 11, 1), end=dt.date(2027, 3, 31))
+    customer = Customer.objects.get(pk=org.customer1.pk)
+    preview = topic_preview(actor=org.service1, body="{{ customer_name }}，{{ season }}年度应缴{{ amount_due }}元，"
+                            "欠费{{ arrears_seasons }}年，合计{{ total_owed }}元", kind="dunning", customer=customer)
+    assert f"{customer.due_current:.2f}" == "2124.00"  # 88.50 m² × 24 元
+    assert "张伟1，2026-2027年度应缴2124.00元，欠费1年，合计2124.00元" in preview.text
 
 
 def test_sample_preview_for_the_editor(org):
