@@ -37,7 +37,8 @@ def test_other_station_topic_is_404(org):
     assert c.post(reverse("sms-topic-preview", args=[topic.pk]), {}, format="json").status_code == 404
 
 
-def test_preview_endpoints(org):
+def test_preview_endpoints(org, without_provider):
+    without_provider("billing")
     c = api(org.service1)
     r = c.post(reverse("sms-topic-preview-body"), {"body": "{{ customer_name }}您好", "kind": "notice",
                                                     "customer": org.customer1.pk}, format="json")

@@ -52,7 +52,8 @@ def test_live_preview_partial(client, org):
     assert "张伟2" not in other.content.decode()  # another station's customer is not found
 
 
-def test_preview_names_a_missing_provider(client, org):
+def test_preview_names_a_missing_provider(client, org, without_provider):
+    without_provider("billing")
     c = login(client, org.service1)
     response = c.post(reverse("messaging:preview"), {"body": "应缴{{ amount_due }}元", "kind": "dunning",
                                                      "customer": org.customer1.account_no})
