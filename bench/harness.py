@@ -14,6 +14,8 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
+from core_billing.metrics import percentile_of as percentile  # noqa: E402,F401  (one definition)
+
 
 def vendor() -> str:
     return connection.vendor
@@ -41,11 +43,3 @@ def timer():
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: list[float], p: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]

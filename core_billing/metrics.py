@@ -43,6 +43,33 @@ def queue_depth() -> Iterable:
 register_source("queue", queue_depth)
 
 
+def percentile_of(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return 0.0
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+def payments_today() -> Iterable:
+    from django.db.models import Count, Sum
+    from django.utils import timezone
+
+    from .models import Receipt
+
+    count = GaugeMetricFamily("nuanxin_payments_today", "Payments recorded today, by method", labels=["method"])
+    amount = GaugeMetricFamily("nuanxin_payments_today_yuan", "Money received today (yuan), by method",
+                               labels=["method"])
+    for row in (Receipt.objects.filter(paid_on=timezone.localdate()).values("method")
+                .annotate(n=Count("id"), total=Sum("amount")).order_by()):
+        count.add_metric([row["method"]], row["n"])
+        amount.add_metric([row["method"]], float(row["total"] or 0))
+    yield count
+    yield amount
+
+
+register_source("payments", payments_today)
+
+
 class _DatabaseCollector:
     def collect(self):
         for name, source in list(_sources.items()):

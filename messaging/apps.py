@@ -13,6 +13,12 @@ class MessagingConfig(AppConfig):
         from .panels import register_panels
         from .providers import register as register_lower_layer_providers
 
+        from core_billing.metrics import register_source
+
+        from .metrics import gateway_latency, messages_by_status
+
+        register_source("messages", messages_by_status)
+        register_source("gateway_latency", gateway_latency)
         register_builtin_providers()
         register_lower_layer_providers()
         register_panels()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from core_billing.models import Customer, Receipt
+from core_billing.signals import payment_recorded
 from dispatch.models import WorkOrder
 from dispatch.signals import work_order_changed
 from messaging.models import Message, MessageStatus
@@ -37,3 +39,15 @@ def on_work_order(sender, work_order_id, station_id, kind, status, **kwargs):
     number = WorkOrder.objects.filter(pk=work_order_id).values_list("number", flat=True).first()
     webhooks_emit(Event.WORK_ORDER_CHANGED, [(station_id, {"work_order_id": work_order_id, "number": number,
                                                            "step": kind, "status": status})])
+
+
+@receiver(payment_recorded, dispatch_uid="webhooks.payments")
+def on_payment(sender, receipt_id, customer_id, station_id, amount, method, paid_on, **kwargs):
+    if not subscribed(Event.PAYMENT_SUCCEEDED):
+        return
+    receipt = Receipt.objects.filter(pk=receipt_id).values("number", "provider", "provider_txn_id").first() or {}
+    account_no = Customer.objects.filter(pk=customer_id).values_list("account_no", flat=True).first()
+    webhooks_emit(Event.PAYMENT_SUCCEEDED, [(station_id, {
+        "receipt_id": receipt_id, "receipt_number": receipt.get("number"), "account_no": account_no,
+        "amount": str(amount), "method": method, "paid_on": str(paid_on), "provider": receipt.get("provider", ""),
+        "provider_txn_id": receipt.get("provider_txn_id", "")})])

@@ -41,3 +41,28 @@ def test_log_records_are_masked_including_args():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "to %s: %s", ("+8613812345678", "hi"), None)
     MaskPhonesFilter().filter(record)
     assert record.getMessage() == "to +86138****5678: hi"
+
+
+def test_metrics_cover_messages_latency_and_payments(org, client):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core_billing.models import Customer
+    from core_billing.services.ledger import payment_take
+    from messaging.models import Message
+    from tests import factories as f
+
+    f.season(name="2026-2027", start=dt.date(2026, 11, 1), end=dt.date(2027, 3, 31))
+    payment_take(actor=f.user("desk", "collector", st=org.s1), customer=Customer.objects.get(pk=org.customer1.pk),
+                 amount="50.00", method="cash")
+    now = timezone.now()
+    for i, status in enumerate(["delivered", "delivered", "failed"]):
+        Message.objects.create(station=org.s1, phone="+8613800000000", body="x", gateway="twilio", status=status,
+                               claimed_at=now - dt.timedelta(seconds=1 + i), sent_at=now)
+    body = client.get("/metrics", REMOTE_ADDR="127.0.0.1").content.decode()
+    assert 'nuanxin_messages_24h{gateway="twilio",status="delivered"} 2.0' in body
+    assert 'nuanxin_messages_24h{gateway="twilio",status="failed"} 1.0' in body
+    assert 'nuanxin_gateway_latency_seconds{gateway="twilio",quantile="0.50"} 2.0' in body
+    assert 'nuanxin_payments_today{method="cash"} 1.0' in body
+    assert 'nuanxin_payments_today_yuan{method="cash"} 50.0' in body

@@ -202,3 +202,22 @@ def test_domain_events_become_deliveries(org, receiver, sim, django_capture_on_c
     assert [d["account_no"] for d in delivered if d["message_id"] == message.pk] == [org.customer1.account_no]
     steps = [d["step"] for t, d in events if t == "work_order.changed"]
     assert steps == ["created", "assigned"]
+
+
+def test_payment_becomes_a_payment_succeeded_event(org, receiver, django_capture_on_commit_callbacks):
+    import datetime as dt
+
+    from core_billing.models import Customer
+    from core_billing.services.ledger import payment_take
+    from tests import factories as f
+
+    f.season(name="2026-2027", start=dt.date(2026, 11, 1), end=dt.date(2027, 3, 31))
+    subscription_create(actor=org.admin, url=receiver.url, events=["payment.succeeded"], station=org.s1)
+    collector = f.user("desk1", "collector", st=org.s1)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = payment_take(actor=collector, customer=Customer.objects.get(pk=org.customer1.pk), amount="100.00",
+                              method="cash")
+    payload = json.loads(receiver.requests[0]["body"])
+    assert payload["type"] == "payment.succeeded" and payload["station"] == org.s1.pk
+    assert payload["data"]["amount"] == "100.00" and payload["data"]["account_no"] == org.customer1.account_no
+    assert payload["data"]["receipt_number"] == result.receipt.number
