@@ -7,6 +7,14 @@ in tests, and posts signed status callbacks back to our webhook.
     GET  /sim/messages?to=+86...&since=N&limit=M    "the phone": what was accepted, oldest first
     GET  /sim/stats                                 counters (accepted, rate_limited, failed, callbacks, ...)
     POST /sim/inbound   {"from", "body"[, "to"]}    a phone replies: posts a signed inbound SMS to our webhook
+    GET  /2010-04-01/Accounts/{sid}/Messages.json?To=+86...&DateSent>=YYYY-MM-DD
+                                                    Twilio's message list (newest first), used to ask
+                                                    "did you get this one?" before a resend
+    POST /sim/outage    {"seconds": 30, "mode": "500"|"timeout"|"slow"|"mixed"}
+                                                    for a while every send goes wrong: 500 (not accepted),
+                                                    no answer for `timeout_s` then 500 (not accepted),
+                                                    accepted but answered only after `timeout_s` (the
+                                                    client gives up first), or any of the three
     POST /sim/reset                                 forget everything
     GET  /sim/                                      a page showing the phone, for the demo
 
@@ -65,6 +73,7 @@ class SimulatorConfig:
     callback_threads: int = 4
     callback_retries: int = 5
     seed: int | None = None
+    timeout_s: float = 12.0  # how long an outage in "timeout" mode holds a request
 
 
 @dataclass
@@ -95,7 +104,7 @@ class SmsSimulator:
         self.by_sid: dict[str, SimMessage] = {}
         self.stats = {"requests": 0, "accepted": 0, "rate_limited": 0, "failed": 0, "rejected": 0,
                       "unauthorized": 0, "callbacks_sent": 0, "callbacks_failed": 0, "callbacks_lost": 0,
-                      "inbound_sent": 0}
+                      "inbound_sent": 0, "answered_late": 0}
         burst = config.burst or max(10, int(config.rate / 10))
         self.bucket_size = float(burst)
         self.tokens = float(burst)
@@ -108,6 +117,8 @@ class SmsSimulator:
         self.inflight = 0
         self.server: ThreadingHTTPServer | None = None
         self.threads: list[threading.Thread] = []
+        self.outage_until = 0.0
+        self.outage_mode = "500"
 
     # --- lifecycle ---------------------------------------------------------------------------
     @property
@@ -182,8 +193,41 @@ class SmsSimulator:
                 return True
             return False
 
+    def outage(self, seconds: float, mode: str = "500") -> None:
+        """Fail every send for `seconds`: answer 500, or hold the request past the client's timeout."""
+        if mode not in ("500", "timeout", "slow", "mixed"):
+            raise ValueError(f"unknown outage mode {mode!r}")
+        with self.lock:
+            self.outage_mode = mode
+            self.outage_until = time.monotonic() + float(seconds)
+
+    def _outage(self) -> str:
+        with self.lock:
+            if time.monotonic() >= self.outage_until:
+                return ""
+            mode = self.outage_mode
+        if mode == "mixed":
+            mode = ("500", "timeout", "slow")[int(self._random() * 3) % 3]
+        return mode
+
+    def list_messages(self, to: str = "", sent_on_or_after: str = "") -> list[dict]:
+        """Twilio's list resource, newest first, filtered by To and DateSent>= (a date)."""
+        with self.lock:
+            found = [m for m in reversed(self.messages) if not to or m.to == to]
+        if sent_on_or_after:
+            found = [m for m in found if time.strftime("%Y-%m-%d", time.gmtime(m.at)) >= sent_on_or_after]
+        return [{"sid": m.sid, "to": m.to, "from": m.from_, "body": m.body, "status": m.final or "sent",
+                 "date_created": formatdate(m.at, usegmt=True), "date_sent": formatdate(m.at, usegmt=True)}
+                for m in found]
+
     def create_message(self, form: dict[str, str]) -> tuple[int, dict]:
         to, body = form.get("To", ""), form.get("Body", "")
+        outage = self._outage()
+        if outage in ("500", "timeout"):
+            self._count("failed")
+            if outage == "timeout":
+                time.sleep(self.config.timeout_s)
+            return 500, {"code": 20500, "message": "Internal Server Error", "status": 500}
         if not to.startswith("+") or not to[1:].isdigit() or to.endswith("9999"):
             self._count("rejected")
             return 400, {"code": 21211, "message": f"The 'To' number {to} is not a valid phone number.",
@@ -209,6 +253,9 @@ class SmsSimulator:
             self.stats["accepted"] += 1
         if msg.callback:
             self._plan_callbacks(msg)
+        if outage == "slow":
+            self._count("answered_late")
+            time.sleep(self.config.timeout_s)
         return 201, {
             "sid": sid, "account_sid": self.config.account_sid, "api_version": "2010-04-01", "body": body,
             "date_created": formatdate(usegmt=True), "date_updated": formatdate(usegmt=True), "date_sent": None,
@@ -369,6 +416,13 @@ class _Handler(BaseHTTPRequestHandler):
             status, payload = sim.create_message(dict(parse_qsl(raw.decode("utf-8", "replace"),
                                                                 keep_blank_values=True)))
             return self._send(status, payload, headers={"Retry-After": "1"} if status == 429 else None)
+        if path == "/sim/outage":
+            data = json.loads(raw or b"{}")
+            try:
+                sim.outage(float(data.get("seconds", 30)), str(data.get("mode", "500")))
+            except ValueError as exc:
+                return self._send(400, {"error": str(exc)})
+            return self._send(200, {"ok": True})
         if path == "/sim/reset":
             sim.reset()
             return self._send(200, {"ok": True})
@@ -389,6 +443,12 @@ class _Handler(BaseHTTPRequestHandler):
         parsed = urlparse(self.path)
         query = {k: v[-1] for k, v in parse_qs(parsed.query).items()}
         sim = self.sim
+        if parsed.path.startswith("/2010-04-01/Accounts/") and parsed.path.endswith("/Messages.json"):
+            if not self._authorized(parsed.path.split("/")[3]):
+                return self._send(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            rows = sim.list_messages(query.get("To", ""), query.get("DateSent>", "").lstrip("="))
+            return self._send(200, {"messages": rows, "page": 0, "page_size": len(rows),
+                                    "next_page_uri": None})
         if parsed.path == "/sim/messages":
             rows = sim.received(query.get("to", ""), int(query.get("since", 0) or 0),
                                 int(query.get("limit", 1000) or 1000))

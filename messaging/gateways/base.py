@@ -20,6 +20,10 @@ class OutgoingSms:
     body: str  # the whole text as the phone shows it, 【signature】 included
 
 
+# Errors after which the provider may have accepted the message all the same.
+AMBIGUOUS_ERRORS = frozenset({"timeout", "worker_lost", "500", "502", "503", "504", "20500", "20503"})
+
+
 @dataclass(frozen=True)
 class SendResult:
     message_id: int
@@ -114,6 +118,15 @@ class SmsGateway:
     # --- sending --------------------------------------------------------------------------
     def send_batch(self, messages: list[OutgoingSms], throttle: Throttle) -> list[SendResult]:
         raise NotImplementedError
+
+    def find_sent(self, messages: list[OutgoingSms], since, throttle: Throttle) -> dict[int, str]:
+        """{message id: gateway ref} for those the provider already accepted since `since`.
+
+        Asked before re-sending a message whose earlier attempt may have reached the
+        provider (a timeout, a 5xx, a worker killed mid-batch), so a crash does not
+        become a duplicate.  A gateway that cannot tell returns {} (resend: a
+        duplicate rather than a loss)."""
+        return {}
 
     # --- webhooks -------------------------------------------------------------------------
     def verify(self, request: WebhookRequest) -> bool:

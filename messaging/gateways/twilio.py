@@ -16,6 +16,7 @@ import hmac
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from email.utils import parsedate_to_datetime
 from urllib.parse import parse_qsl, urlencode
 
 import requests
@@ -114,6 +115,12 @@ class TwilioGateway(SmsGateway):
             throttle.take()
             try:
                 response = self._session().post(self.url, data=payload, headers=FORM, timeout=self.timeout)
+            except (requests.ReadTimeout, requests.exceptions.ChunkedEncodingError) as exc:
+                # The request went out: Twilio may have the message.  "timeout" makes the
+                # next attempt ask Twilio first (find_sent) instead of sending blind.
+                self.log_failure(sms, "no answer", exc)
+                return SendResult(sms.message_id, False, error_code="timeout", error_text="网关无应答",
+                                  permanent=False)
             except requests.RequestException as exc:
                 self.log_failure(sms, "request failed", exc)
                 return SendResult(sms.message_id, False, error_code="network", error_text="网关连接失败",
@@ -131,6 +138,31 @@ class TwilioGateway(SmsGateway):
                 continue
             return self._error_result(sms, response)
         raise AssertionError("unreachable")
+
+    def find_sent(self, messages, since, throttle):
+        """Twilio's message list, by recipient and date: a message counts as ours when the
+        body matches and it was created at or after `since` (our row's creation)."""
+        found: dict[int, str] = {}
+        for sms in messages:
+            throttle.take()
+            try:
+                response = self._session().get(self.url, params={"To": sms.phone, "DateSent>": f"{since:%Y-%m-%d}",
+                                                                 "PageSize": 50}, timeout=self.timeout)
+                rows = response.json().get("messages", []) if response.status_code == 200 else None
+            except (requests.RequestException, ValueError) as exc:
+                self.log_failure(sms, "lookup failed", exc)
+                rows = None
+            if rows is None:
+                continue  # cannot tell: the caller sends again
+            for row in rows:
+                try:
+                    created = parsedate_to_datetime(row["date_created"])
+                except (KeyError, TypeError, ValueError):
+                    continue
+                if row.get("body") == sms.body and created >= since.replace(microsecond=0):
+                    found[sms.message_id] = row["sid"]
+                    break
+        return found
 
     def _error_result(self, sms: OutgoingSms, response) -> SendResult:
         try:

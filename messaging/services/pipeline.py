@@ -25,6 +25,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from ..gateways import GatewayError, OutgoingSms, SendResult, get_gateway
+from ..gateways.base import AMBIGUOUS_ERRORS
 from ..models import Message, MessageStatus as S, PendingReceipt
 from ..ratelimit import Throttle
 from .transitions import ALLOWED_FROM, announce, per_row, transition
@@ -49,8 +50,26 @@ def claim(message_ids: list[int]) -> tuple[str, list[dict]]:
     if not claimed:
         return token, []
     rows = list(Message.objects.filter(claim=token, status=S.SENDING)
-                .values("id", "phone", "body", "gateway", "attempts").order_by("id"))
+                .values("id", "phone", "body", "gateway", "attempts", "error_code", "created_at").order_by("id"))
     return token, rows
+
+
+def already_sent(gateway, throttle, rows: list[dict]) -> list[SendResult]:
+    """Rows whose last attempt may have reached the gateway (a timeout, a 5xx, a
+    worker that died mid-batch): ask the gateway before sending them again, so a
+    crash or an outage does not turn into duplicates on customers' phones."""
+    ambiguous = [r for r in rows if r["error_code"] in AMBIGUOUS_ERRORS]
+    if not ambiguous:
+        return []
+    since = min(r["created_at"] for r in ambiguous)
+    try:
+        found = gateway.find_sent([OutgoingSms(r["id"], r["phone"], r["body"]) for r in ambiguous], since, throttle)
+    except Exception:  # a failed lookup only means we cannot tell: send again
+        log.exception("gateway %s lookup failed", gateway.name)
+        return []
+    taken = set(Message.objects.filter(gateway=gateway.name, gateway_ref__in=list(found.values()))
+                .values_list("gateway_ref", flat=True))
+    return [SendResult(message_id, True, ref=ref) for message_id, ref in found.items() if ref not in taken]
 
 
 def call_gateway(gateway_name: str, rows: list[dict]) -> list[SendResult]:
@@ -61,7 +80,11 @@ def call_gateway(gateway_name: str, rows: list[dict]) -> list[SendResult]:
         return [SendResult(r["id"], False, error_code=exc.code, error_text=str(exc), permanent=exc.permanent)
                 for r in rows]
     throttle = Throttle(f"gateway:{gateway_name}", gateway.rate)
-    results: list[SendResult] = []
+    results: list[SendResult] = already_sent(gateway, throttle, rows)
+    if results:
+        done = {r.message_id for r in results}
+        log.info("gateway %s already had %s of the messages being retried", gateway_name, len(done))
+        rows = [r for r in rows if r["id"] not in done]
     for start in range(0, len(rows), gateway.max_batch):
         chunk = [OutgoingSms(r["id"], r["phone"], r["body"]) for r in rows[start:start + gateway.max_batch]]
         try:
