@@ -319,6 +319,7 @@ SMS_GATEWAYS = {
         "STATUS_CALLBACK": f"{PUBLIC_BASE_URL}/webhooks/sms/twilio/status/",
         "RATE": float(os.environ.get("TWILIO_RATE", "100")),
         "CONCURRENCY": int(os.environ.get("TWILIO_CONCURRENCY", "4")),
+        "TIMEOUT": float(os.environ.get("TWILIO_TIMEOUT", "10")),
     },
     "aliyun": {
         "BACKEND": "messaging.gateways.aliyun.AliyunGateway",
@@ -342,6 +343,8 @@ SMS_RETRY_BACKOFF = [min(int(s), BROKER_VISIBILITY_TIMEOUT // 2)
                      for s in env_list("SMS_RETRY_BACKOFF", "20,120")]
 SMS_SENDING_TIMEOUT = int(os.environ.get("SMS_SENDING_TIMEOUT", "600"))
 SMS_QUEUED_STALE_AFTER = int(os.environ.get("SMS_QUEUED_STALE_AFTER", "1800"))
+# A retry this late was lost with the broker (a Redis restart): the sweeper enqueues it again.
+SMS_RETRY_LOST_AFTER = int(os.environ.get("SMS_RETRY_LOST_AFTER", "300"))
 SMS_RECEIPT_MATCH_WINDOW = int(os.environ.get("SMS_RECEIPT_MATCH_WINDOW", "3600"))
 SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.tasks.sweep", "schedule": 60.0}

@@ -14,6 +14,7 @@ not 5,000.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import threading
 import time
@@ -36,15 +37,47 @@ return tostring(start - now)
 """
 
 
+log = logging.getLogger("messaging.ratelimit")
+
+
+class LocalLimiter:
+    """This process alone: what the Redis limiter falls back to while Redis is unreachable."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.tat: dict[str, float] = {}
+
+    def reserve(self, key: str, rate: float, n: int, burst: float = 0.0) -> float:
+        with self.lock:
+            now = time.time()
+            start = max(self.tat.get(key, 0.0), now - burst)
+            self.tat[key] = start + n / rate
+            return max(0.0, start - now)
+
+    def reset(self, key: str) -> None:
+        with self.lock:
+            self.tat.pop(key, None)
+
+
 class RedisLimiter:
     def __init__(self, url: str):
         import redis
 
-        self.client = redis.Redis.from_url(url)
+        self.client = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.script = self.client.register_script(_REDIS_SCRIPT)
+        self.fallback = LocalLimiter()
 
     def reserve(self, key: str, rate: float, n: int, burst: float = 0.0) -> float:
-        wait = float(self.script(keys=[f"nuanxin:rate:{key}"], args=[1.0 / rate, n, burst]))
+        import redis
+
+        try:
+            wait = float(self.script(keys=[f"nuanxin:rate:{key}"], args=[1.0 / rate, n, burst]))
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            # Sending goes on while Redis restarts, each process keeping the rate on
+            # its own; several processes may then exceed it together, and the
+            # provider's 429s (retried by the gateway) take up the slack.
+            log.warning("rate limiter: Redis unreachable (%s); limiting this process alone", type(exc).__name__)
+            return self.fallback.reserve(key, rate, n, burst)
         return max(0.0, wait)
 
     def reset(self, key: str) -> None:

@@ -21,7 +21,8 @@ class OutgoingSms:
 
 
 # Errors after which the provider may have accepted the message all the same.
-AMBIGUOUS_ERRORS = frozenset({"timeout", "worker_lost", "500", "502", "503", "504", "20500", "20503"})
+AMBIGUOUS_ERRORS = frozenset({"timeout", "worker_lost", "gateway_error", "500", "502", "503", "504", "20500",
+                              "20503"})
 
 
 @dataclass(frozen=True)

@@ -194,7 +194,8 @@ def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:
                       .order_by("id").values_list("id", flat=True)[:limit])
     counts["requeued"] = len(lost_queue)
     _enqueue_now(lost_queue, send_batch)
-    lost_retry = list(Message.objects.filter(status=S.ERRORED, next_attempt_at__lt=now - timedelta(minutes=5))
+    lost_retry = list(Message.objects.filter(status=S.ERRORED, next_attempt_at__lt=now - timedelta(
+        seconds=settings.SMS_RETRY_LOST_AFTER))
                       .order_by("id").values_list("id", flat=True)[:limit])
     counts["retried"] = len(lost_retry)
     _enqueue_now(lost_retry, send_batch)

@@ -44,13 +44,13 @@ class Workers:
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
 
-    def start(self, name: str = "w1", concurrency: int = 4) -> subprocess.Popen:
-        log = open(self.tmp / f"celery-{name}.log", "w")
+    def start(self, name: str = "w1", concurrency: int = 4, env: dict | None = None) -> subprocess.Popen:
+        log = open(self.tmp / f"celery-{name}.log", "a")
         proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
              f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO", "--without-gossip",
              "--without-mingle"],
-            cwd=ROOT, env=_worker_env(), stdout=log, stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**_worker_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         self._wait_ready(name)
         return proc

@@ -147,3 +147,11 @@ def test_redis_limiter_when_configured(settings):
     limiter.reset("test-key")
     waits = [limiter.reserve("test-key", 50, 10) for _ in range(3)]
     assert waits[0] == 0 and 0.15 < waits[1] <= 0.2 and 0.35 < waits[2] <= 0.4
+
+
+def test_rate_limit_holds_per_process_while_redis_is_down():
+    from messaging.ratelimit import RedisLimiter
+
+    limiter = RedisLimiter("redis://127.0.0.1:1/0")  # nothing listens there
+    waits = [limiter.reserve("down", 10, 1) for _ in range(3)]
+    assert waits[0] == 0 and 0.05 < waits[1] <= 0.1 and 0.15 < waits[2] <= 0.2
