@@ -62,3 +62,22 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 def app_error_response(exc: AppError) -> Response:
     return exception_handler(exc, {})
+
+
+def body_text(request, name: str, *, max_length: int = 500) -> str:
+    """An optional free-text field of the request body ("reason", "note"), whatever shape the body has.
+
+    A body that is not an object, or a value that is not text, is a 400 naming the field."""
+    data = request.data
+    if data in (None, "") or (hasattr(data, "keys") and name not in data):
+        return ""
+    if not hasattr(data, "get"):
+        raise ValidationError({name: "请求体必须是 JSON 对象。"})
+    value = data.get(name, "")
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ValidationError({name: "必须是文本。"})
+    if len(value) > max_length:
+        raise ValidationError({name: f"最多 {max_length} 个字。"})
+    return value

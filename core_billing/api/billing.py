@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .. import pricing
-from ..api_base import ScopedQuerysetMixin
+from ..api_base import ScopedQuerysetMixin, body_text
 from ..errors import PermissionDeniedError
 from ..models import (Adjustment, AdjustmentCategory, ChangeReason, Customer, DiscountTier,
                       LedgerEntry, PriceChange, Receipt, Season, SeasonAccount, Tariff)
@@ -32,7 +32,7 @@ class ReadPermission(ModelPermissions):
 
 
 def _reason(request) -> str:
-    return str(request.data.get("reason", "") or "")
+    return body_text(request, "reason")
 
 
 def inline_count():
@@ -119,7 +119,7 @@ class SettingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
         for key, value in data.items():
             setattr(obj, key, value)
         serializer.instance = svc.season_setting_save(actor=self.request.user, obj=obj,
-                                                      reason=self.request.data.get("reason", ""))
+                                                      reason=body_text(self.request, "reason"))
 
     perform_create = _save
     perform_update = _save
@@ -214,7 +214,7 @@ class AccountViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
 
     @extend_schema(methods=["get"], responses=s.HeatingChangeSerializer(many=True))
     @extend_schema(methods=["post"], request=s.HeatingChangeSerializer, responses={201: s.HeatingChangeSerializer})
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
     def changes(self, request, pk=None):
         """报停 · 强停 · 复热 · 加片 · 面积变更 with an effective date."""
         account = self.get_object()
@@ -309,7 +309,7 @@ class ReceiptViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrieve
     filterset_fields = ["customer", "paid_on", "collector", "method", "station"]
 
     @extend_schema(request=s.RequiredReasonSerializer, responses=s.LedgerEntrySerializer(many=True))
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], pagination_class=None)
     def reverse(self, request, pk=None):
         """冲正: reverse the whole receipt (and the discounts it earned), with a reason."""
         target = self.get_object()  # 404 for another station's object before the body is read
@@ -331,15 +331,15 @@ class AdjustmentViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retri
     @extend_schema(request=s.DecisionSerializer, responses=s.AdjustmentSerializer)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        adj = ledger.adjustment_approve(actor=request.user, adjustment=self.get_object(),
-                                        note=request.data.get("note", ""))
+        target = self.get_object()
+        adj = ledger.adjustment_approve(actor=request.user, adjustment=target, note=body_text(request, "note"))
         return Response(s.AdjustmentSerializer(adj).data)
 
     @extend_schema(request=s.DecisionSerializer, responses=s.AdjustmentSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        adj = ledger.adjustment_reject(actor=request.user, adjustment=self.get_object(),
-                                       note=request.data.get("note", ""))
+        target = self.get_object()
+        adj = ledger.adjustment_reject(actor=request.user, adjustment=target, note=body_text(request, "note"))
         return Response(s.AdjustmentSerializer(adj).data)
 
 

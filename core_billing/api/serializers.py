@@ -119,7 +119,7 @@ class JurisdictionStatSerializer(serializers.Serializer):
 
 class MeSerializer(serializers.ModelSerializer):
     roles = serializers.SerializerMethodField()
-    station_name = serializers.CharField(source="station.name", default=None, read_only=True)
+    station_name = serializers.CharField(source="station.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = User

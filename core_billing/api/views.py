@@ -11,13 +11,14 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..api_base import ScopedQuerysetMixin
+from ..api_base import ScopedQuerysetMixin, body_text
 from ..errors import AppError, LockedOutError
 from ..importing import template_workbook
 from ..models import (Building, CollectorAssignment, Community, Customer, CustomerType, ExchangeStation, ImportJob,
                       Station, User)
 from ..permissions import ModelPermissions
-from ..selectors.customers import customer_history, customer_list, jurisdiction_stats
+from ..selectors.customers import (collector_subquery, customer_history, customer_list, customer_search_q,
+                                   jurisdiction_stats)
 from ..services.customers import customer_create, customer_update
 from ..services.imports import import_job_create
 from ..services.org import collector_assign, collector_unassign, reference_save
@@ -46,7 +47,7 @@ class ReferenceViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retrie
         for key, value in {**data, **extra}.items():
             setattr(obj, key, value)
         serializer.instance = reference_save(actor=self.request.user, obj=obj,
-                                             reason=self.request.data.get("reason", ""))
+                                             reason=body_text(self.request, "reason"))
 
     def perform_create(self, serializer):
         extra = {}
@@ -101,21 +102,24 @@ class CustomerTypeViewSet(ReferenceViewSet):
 
 
 class CustomerFilter(filters.FilterSet):
-    search = filters.CharFilter(method="noop", help_text="name, account number, phone or address")
-    community = filters.NumberFilter(method="noop")
-    collector = filters.NumberFilter(method="noop")
+    """Filters validated by django-filter: a value of the wrong type is a 400, never a 500."""
+
+    search = filters.CharFilter(method="filter_search", help_text="name, account number, phone or address")
+    community = filters.NumberFilter(field_name="building__community_id")
+    collector = filters.NumberFilter(method="filter_collector")
 
     class Meta:
         model = Customer
         fields = ["station", "building", "unit", "customer_type", "heating_status", "metering_mode",
                   "contact_kind", "is_active"]
 
-    def noop(self, queryset, name, value):
-        return queryset  # applied by the selector in get_queryset
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(customer_search_q(value)) if value.strip() else queryset
+
+    def filter_collector(self, queryset, name, value):
+        return queryset.annotate(collector_id=collector_subquery()).filter(collector_id=value)
 
 
-@extend_schema(parameters=[OpenApiParameter("search", str), OpenApiParameter("community", int),
-                           OpenApiParameter("collector", int)])
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                       mixins.UpdateModelMixin, viewsets.GenericViewSet):
     permission_classes = [ModelPermissions]
@@ -126,10 +130,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         return s.CustomerUpdateSerializer if self.action in ("update", "partial_update") else s.CustomerSerializer
 
     def get_queryset(self):
-        params = self.request.query_params if self.action == "list" else {}
-        return customer_list(actor=self.request.user, search=params.get("search", ""),
-                             community=params.get("community"), collector=params.get("collector")
-                             ).prefetch_related("phones")
+        return customer_list(actor=self.request.user).prefetch_related("phones")
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -170,7 +171,7 @@ class CollectorAssignmentViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mix
                            reason=self.request.query_params.get("reason", ""))
 
     @extend_schema(responses=s.JurisdictionStatSerializer(many=True))
-    @action(detail=False)
+    @action(detail=False, pagination_class=None, filter_backends=[])
     def stats(self, request):
         rows = jurisdiction_stats(actor=request.user)
         names = dict(User.objects.visible_to(request.user).filter(pk__in=[r["collector_id"] for r in rows])

@@ -17,7 +17,8 @@ class RepairWorkerSerializer(serializers.ModelSerializer):
 
 
 class WorkOrderSerializer(serializers.ModelSerializer):
-    worker_name = serializers.CharField(source="worker.user.display_name", read_only=True, default=None)
+    worker_name = serializers.CharField(source="worker.user.display_name", read_only=True, default=None,
+                                        allow_null=True)
     is_overdue = serializers.BooleanField(read_only=True)
 
     class Meta:

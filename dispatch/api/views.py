@@ -83,7 +83,7 @@ class WorkOrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         return Response(s.WorkOrderSerializer(svc.work_order_remind(actor=request.user, work_order=order)).data)
 
     @extend_schema(responses=s.TimelineItemSerializer(many=True))
-    @action(detail=True)
+    @action(detail=True, pagination_class=None, filter_backends=[])
     def timeline(self, request, pk=None):
         order = self.get_object()
         rows = s.timeline_rows(work_order_timeline(actor=request.user, work_order=order))

@@ -1,9 +1,12 @@
 """REST API for topics, messages, staff notices, opt-outs and replies (PLT-04)."""
+import datetime
+
 from django.conf import settings
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from core_billing.api_base import ScopedQuerysetMixin
@@ -73,7 +76,8 @@ class TopicViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return self._preview(request, None, None, None)
 
     @extend_schema(responses=s.PlaceholderSerializer(many=True))
-    @action(detail=False, permission_classes=[has_perm("messaging.view_topic")])
+    @action(detail=False, permission_classes=[has_perm("messaging.view_topic")], pagination_class=None,
+            filter_backends=[])
     def placeholders(self, request):
         rows = [{"key": p.key, "label": p.label, "label_en": p.label_en, "provider": p.provider,
                  "available": is_registered(p.provider), "kinds": list(p.kinds)}
@@ -92,6 +96,17 @@ class MessageFilter(filters.FilterSet):
 
     def noop(self, queryset, name, value):
         return queryset  # applied by the selector
+
+
+def _day(params, name: str):
+    """A YYYY-MM-DD query parameter, or a 400 naming it (the filter set only validates, the selector filters)."""
+    value = params.get(name)
+    if not value:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: "日期格式应为 YYYY-MM-DD。"}) from None
 
 
 def _result(result):
@@ -116,8 +131,8 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
     def get_queryset(self):
         p = self.request.query_params if self.action == "list" else {}
-        return message_list(actor=self.request.user, phone=p.get("phone", ""), date_from=p.get("date_from"),
-                            date_to=p.get("date_to"))
+        return message_list(actor=self.request.user, phone=p.get("phone", ""), date_from=_day(p, "date_from"),
+                            date_to=_day(p, "date_to"))
 
     @extend_schema(request=s.SendRequestSerializer, responses={201: s.MessageSerializer},
                    description="Send one SMS to a customer or a mobile number; queued at once, sent by a worker.")
