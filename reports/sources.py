@@ -82,7 +82,7 @@ CASH = ExportSource(
         Column("day", _("Date"), DATE),
         Column("station", _("Heating station")),
         Column("collector", _("Collector"), width=18),
-        Column("receipts", _("Receipts"), INT),
+        Column("receipts", _("Receipt count"), INT),
         Column("cash", _("Cash (yuan)"), MONEY),
         Column("card", _("Bank card (yuan)"), MONEY),
         Column("bank_transfer", _("Bank transfer (yuan)"), MONEY),
