@@ -111,7 +111,7 @@ MESSAGES = ExportSource(
     form=filters.MessageRecordFilterForm, rows=message_rows,
     description=_("Every message with its recipient, text, status and error."),
     columns=(
-        Column("created_at", _("Created"), DATETIME),
+        Column("created_at", _("Created at"), DATETIME),
         Column("station", _("Heating station"), get="station.name"),
         Column("phone", _("Phone"), width=16),
         Column("recipient", _("Recipient"), get=_recipient),
