@@ -46,26 +46,20 @@ def _lxml_tostring(tree) -> str:
 def _base(cls, title: str, **options):
     options = {"width": 900, "height": 420, **options}
     return cls(style=STYLE, title=title, js=[], disable_xml_declaration=True, show_dots=False,
-               legend_at_bottom=True, legend_at_bottom_columns=2, truncate_legend=-1, margin=12, **options)
+               legend_at_bottom=True, legend_at_bottom_columns=2, truncate_legend=-1, truncate_label=-1, margin=12, **options)
 
 
-def collection_curve_svg(curve, *, title: str, current_label: str, previous_label: str) -> SafeString:
-    """Collection rate (%) through the season; last season's line at the same point of its season."""
+def collection_curve_svg(curve, *, title: str, current_label: str, previous_label: str,
+                         compact: bool = False) -> SafeString:
+    """Collection rate (%) through the season; last season's line at the same point of its season.
+    `compact`: drawn for a phone's width, so its text is not scaled down to nothing."""
+    size = {"width": 420, "height": 360, "margin_bottom": 24} if compact else {"margin_bottom": 24}
     chart = _base(pygal.Line, title, range=(0, 100), y_labels=[0, 20, 40, 60, 80, 100], x_label_rotation=0,
-                  show_minor_x_labels=False, x_labels_major_every=max(1, len(curve.days) // 6),
-                  value_formatter=lambda v: f"{v:.1f}%", fill=False, stroke_style={"width": 3})
+                  show_minor_x_labels=False, x_labels_major_every=max(1, len(curve.days) // (3 if compact else 7)),
+                  value_formatter=lambda v: f"{v:.0f}%", fill=False, stroke_style={"width": 3}, **size)
     chart.x_labels = [d.strftime("%m-%d") for d in curve.days]
     chart.add(current_label, [None if v is None else round(v * 100, 2) for v in curve.current])
     if curve.previous:
         chart.add(previous_label, [None if v is None else round(v * 100, 2) for v in curve.before],
                   stroke_style={"width": 2, "dasharray": "6, 4"})
-    return _clean(chart)
-
-
-def bar_svg(labels: list[str], series: list[tuple[str, list[float]]], *, title: str, formatter=None) -> SafeString:
-    chart = _base(pygal.HorizontalBar, title, print_values=True, show_y_guides=False,
-                  value_formatter=formatter or (lambda v: f"{v:,.0f}"), height=max(220, 90 + 60 * len(labels)))
-    chart.x_labels = labels
-    for name, values in series:
-        chart.add(name, values)
     return _clean(chart)

@@ -70,17 +70,17 @@ def index(request):
 @permission_required("reports.view_dashboard", raise_exception=True)
 def dashboard(request):
     data = dashboard_data(actor=request.user)
-    curve_svg = arrears_svg = None
+    charts_svg = {}
     if data["curve"] is not None:
         curve = data["curve"]
-        curve_svg = charts.collection_curve_svg(
-            curve, title=_("Collection rate through the season"), current_label=curve.season,
-            previous_label=_("%(season)s at the same point") % {"season": curve.previous})
-    if data["arrears"]:
-        arrears_svg = charts.bar_svg(
-            [r["station"] for r in data["arrears"]], [(_("Owed (yuan)"), [float(r["owed"]) for r in data["arrears"]])],
-            title=_("Arrears by station"))
-    return render(request, "reports/dashboard.html", {**data, "curve_svg": curve_svg, "arrears_svg": arrears_svg})
+        for name, compact in (("wide", False), ("narrow", True)):
+            charts_svg[name] = charts.collection_curve_svg(
+                curve, title=_("Collection rate through the season"), current_label=curve.season,
+                previous_label=_("%(season)s at the same point") % {"season": curve.previous}, compact=compact)
+    most = max((r["owed"] for r in data["arrears"]), default=0)
+    for row in data["arrears"]:
+        row["bar"] = int(100 * row["owed"] / most) if most else 0
+    return render(request, "reports/dashboard.html", {**data, "charts": charts_svg})
 
 
 @login_required
