@@ -39,8 +39,9 @@ def attachment(response, filename: str):
     return response
 
 
-def _filter(source_name: str, request):
-    """The bound filter form of a report page (its defaults when nothing is asked)."""
+def _filter(source_name: str, request, *, run: bool = True):
+    """The bound filter form of a report page (its defaults when nothing is asked),
+    and the source's rows unless the page reads the report itself (run=False)."""
     source = get_source(source_name)
     form = source.filter_form(request.GET, request.user)
     rows, error = None, None
@@ -49,7 +50,7 @@ def _filter(source_name: str, request):
     except AppError as exc:
         error = exc.message
     else:
-        rows = source.query(request.user, form.kwargs())
+        rows = source.query(request.user, form.kwargs()) if run else None
     return source, form, rows, error
 
 
@@ -86,7 +87,7 @@ def dashboard(request):
 @login_required
 @permission_required(VIEW_REPORTS, raise_exception=True)
 def collection(request):
-    source, form, rows, error = _filter("collection", request)
+    source, form, _rows, error = _filter("collection", request, run=False)
     report = collection_progress(actor=request.user, **form.kwargs()) if error is None else None
     group_by = form.cleaned_data.get("group_by", "station") if error is None else "station"
     query = request.GET.copy()
@@ -121,11 +122,12 @@ def arrears(request):
 @login_required
 @permission_required(VIEW_REPORTS, raise_exception=True)
 def cash(request):
-    source, form, rows, error = _filter("cash", request)
+    source, form, _rows, error = _filter("cash", request, run=False)
     report = cash_report(actor=request.user, **form.kwargs()) if error is None else None
+    total = {**report["totals"], "day": None, "station": "", "collector": _("Total")} if report else None
     return render(request, "reports/cash.html", {
         "source": source, "form": form, "error": error, "report": report, "columns": _columns(source),
-        "total": rows[-1] if rows else None, "rows": rows[:-1] if rows else []})
+        "total": total, "rows": report["rows"] if report else []})
 
 
 @login_required
