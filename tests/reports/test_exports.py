@@ -200,3 +200,16 @@ def test_money_stays_exact(org, ledger):
     result = export_start(actor=org.admin, source="collection", params={"group_by": "station"})
     _wb, rows = _sheet_rows(result.content)
     assert [(r[0], D(str(r[6]))) for r in rows] == [("一站", D("1600")), ("二站", D("300")), ("合计", D("1900"))]
+
+
+def test_every_export_header_is_in_chinese():
+    from django.utils import translation
+
+    from reports.exports import all_sources
+
+    with translation.override("zh-hans"):
+        for source in all_sources():
+            for column in source.columns:
+                shown = str(column.header)
+                assert not any("a" <= ch.lower() <= "z" for ch in shown), (source.name, shown)
+            assert not any("a" <= ch.lower() <= "z" for ch in str(source.title)), source.name
