@@ -6,4 +6,5 @@ urlpatterns = [
     path("", include("webhooks.outbound.api_urls")),
     path("", include("dispatch.api.urls")),
     path("", include("messaging.api.urls")),
+    path("", include("reports.api.urls")),
 ]

@@ -369,6 +369,18 @@ BILLING_ALLOW_PREPAYMENT = env_bool("BILLING_ALLOW_PREPAYMENT", False)
 # Waivers and allowances above this many yuan wait for a second person's approval.
 BILLING_ADJUSTMENT_APPROVAL_THRESHOLD = Decimal(os.environ.get("BILLING_ADJUSTMENT_APPROVAL_THRESHOLD", "500"))
 
+# --- reports ------------------------------------------------------------------
+# Exports up to this many rows are written in the request and downloaded at once;
+# larger ones run on a worker with a progress bar and a download link.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "5000"))
+# Rows per sheet including the header (Excel's limit; lower only for tests).
+EXPORT_SHEET_MAX_ROWS = min(int(os.environ.get("EXPORT_SHEET_MAX_ROWS", "1048576")), 1048576)
+EXPORT_RETENTION_HOURS = int(os.environ.get("EXPORT_RETENTION_HOURS", "72"))
+# An export not finished this many seconds after it started is given up.
+EXPORT_STALE_AFTER = int(os.environ.get("EXPORT_STALE_AFTER", "7200"))
+CELERY_BEAT_SCHEDULE["reports-expire-exports"] = {"task": "reports.tasks.expire_exports",
+                                                  "schedule": crontab(minute=35)}
+
 # --- logging --------------------------------------------------------------
 LOG_FORMAT = os.environ.get("LOG_FORMAT", "plain")  # "json" for one JSON object per line
 LOGGING = {

@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("integrations/webhooks/", include("webhooks.outbound.urls")),
     path("dispatch/", include("dispatch.urls")),
+    path("reports/", include("reports.urls")),
     path("", include("webhooks.urls")),
     path("", include("messaging.urls")),
     path("", include("core_billing.urls")),
