@@ -4,6 +4,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Unit, page and browser tests run on every core (pytest-xdist); the integration
+# tests (real PostgreSQL, Redis and Celery workers, killed and restarted on
+# purpose) run after them, one at a time.  INTEGRATION=no leaves them out.
+TEST_WORKERS ?= auto
+INTEGRATION ?= yes
 
 .PHONY: venv demo test translations bench serve lock clean
 
@@ -26,7 +31,10 @@ demo: venv translations
 	$(BIN)/python manage.py rundemo
 
 test: venv translations
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) -m "not integration" $(PYTEST_ARGS)
+ifneq ($(INTEGRATION),no)
+	$(BIN)/python -m pytest -m integration $(PYTEST_ARGS)
+endif
 
 bench: venv
 	$(BIN)/python -m bench

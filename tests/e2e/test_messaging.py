@@ -25,6 +25,7 @@ def test_topic_editor_previews_live_and_counts_segments(org, login, live_server,
     page.fill("#id_name", "打压试水通知")
     page.select_option("#id_kind", "notice")
     page.check("#id_is_marketing")
+    page.wait_for_selector("#topic-form[data-ready]", state="attached")
     page.fill("#id_body", "尊敬的")
     page.click("button.ph[data-key=customer_name]:visible")
     page.locator("#id_body").press("End")

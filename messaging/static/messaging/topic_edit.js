@@ -20,4 +20,5 @@
       body.dispatchEvent(new Event("input", {bubbles: true}));
     });
   });
+  form.dataset.ready = "1";  // browser tests wait for this before clicking
 })();
