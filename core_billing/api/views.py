@@ -155,7 +155,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
 class CollectorAssignmentViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.CreateModelMixin,
                                  mixins.DestroyModelMixin, viewsets.GenericViewSet):
-    queryset = CollectorAssignment.objects.select_related("collector")
+    queryset = CollectorAssignment.objects.select_related("collector").order_by("pk")
     serializer_class = s.CollectorAssignmentSerializer
     permission_classes = [ModelPermissions]
     filterset_fields = ["station", "collector", "community", "building"]
