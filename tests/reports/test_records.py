@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from rest_framework.test import APIClient
 
 from core_billing.errors import AppError
+from core_billing.models import AuditLog
 from messaging.models import Message, Topic
 from messaging.selectors.messages import Cursor, message_list, message_page
 from reports.models import ExportJob
@@ -194,6 +195,9 @@ def test_export_of_the_query_is_a_stored_job_with_the_page_rows(client, org, his
     rows = _sheet(b"".join(download.streaming_content))
     assert [r["手机号"] for r in rows] == [Message.objects.get(pk=pk).phone for pk in shown]
     assert {r["供热站"] for r in rows} == {"一站"}
+    audit = AuditLog.objects.get(action="report.export")
+    assert (audit.actor_id, audit.station_id, audit.after["rows"], audit.after["filter"]) == (
+        org.supervisor1.pk, org.s1.pk, 7, {"status": "failed"})
 
 
 def test_export_stays_inside_the_station(client, org, history):
