@@ -79,7 +79,7 @@ def _targets(base: str) -> dict[str, list[str]]:
             [f"/customers/{pk}/" for pk, _name in rows[:100]]
             + [f"/customers/?q={name[:1]}" for _pk, name in rows[:50]]
             + [f"/billing/desk/?q={name}" for _pk, name in rows[:50]]
-            + ["/sms/messages/", "/customers/", "/"]
+            + ["/reports/records/", "/customers/", "/"]
             + [f"/api/v1/customers/?search={name[:1]}" for _pk, name in rows[:50]]
             + [f"/api/v1/customers/{pk}/" for pk, _name in rows[100:150]]
             + [f"/api/v1/billing/customers/{pk}/summary/" for pk, _name in rows[150:200]])

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from core_billing.metrics import health_view, metrics_view
@@ -15,6 +16,10 @@ urlpatterns = [
     path("integrations/webhooks/", include("webhooks.outbound.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("reports/", include("reports.urls")),
+    # The message list became the delivery records page of reports (it exports);
+    # old links and bookmarks keep working with their filter.
+    path("sms/messages/", RedirectView.as_view(pattern_name="reports:records", query_string=True),
+         name="sms-messages"),
     path("", include("webhooks.urls")),
     path("", include("messaging.urls")),
     path("", include("core_billing.urls")),

@@ -22,6 +22,5 @@ class MessagingConfig(AppConfig):
         register_builtin_providers()
         register_lower_layer_providers()
         register_panels()
-        register_nav(_("Messages"), "messaging:message-list", "messaging.view_message", order=20)
         register_nav(_("SMS topics"), "messaging:topic-list", "messaging.view_topic", order=21)
         register_nav(_("Staff notices"), "messaging:staff-send", "messaging.send_staff_message", order=22)

@@ -11,7 +11,6 @@ urlpatterns = [
     path("sms/send/", views.send_one, name="send"),
     path("sms/staff/", views.staff_send, name="staff-send"),
     path("sms/staff/count/", views.staff_count_partial, name="staff-count"),
-    path("sms/messages/", views.message_list_page, name="message-list"),
     path("sms/messages/<int:pk>/", views.message_detail, name="message-detail"),
     path("sms/replies/", views.replies, name="replies"),
     path("sms/customers/<int:customer_pk>/opt-out/", views.customer_opt_out, name="customer-opt-out"),

@@ -14,3 +14,4 @@ class ReportsConfig(AppConfig):
         register_builtin_sources()
         register_nav(_("Dashboard"), "reports:dashboard", "reports.view_dashboard", order=5)
         register_nav(_("Reports"), "reports:index", "reports.view_reports", order=30)
+        register_nav(_("Delivery records"), "reports:records", "messaging.view_message", order=20)

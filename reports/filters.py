@@ -19,6 +19,7 @@ from core_billing.errors import AppError
 from core_billing.models import (Building, Community, CustomerType, ExchangeStation, HeatingStatus, PaymentMethod,
                                  Season, Station, User)
 from core_billing.roles import Role
+from core_billing.scoping import is_head_office
 from messaging.models import MessageStatus, Topic
 
 
@@ -199,8 +200,11 @@ class JurisdictionFilterForm(ReportFilterForm):
 
 
 class MessageRecordFilterForm(ReportFilterForm):
-    """Delivery records (MSG-05).  Phase 2 moves this onto messaging's record query."""
+    """Delivery records (MSG-05, RPT-01): the records page, its export and the
+    API's export all take this filter; its kwargs() are message_list's."""
 
+    station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False,
+                                     empty_label=_("all"))
     status = forms.ChoiceField(label=_("status"), choices=[("", _("all")), *MessageStatus.choices], required=False)
     phone = forms.CharField(label=_("phone"), max_length=32, required=False)
     season = forms.CharField(label=_("heating season"), max_length=16, required=False)
@@ -214,6 +218,11 @@ class MessageRecordFilterForm(ReportFilterForm):
     work_order = forms.IntegerField(label=_("work order"), min_value=1, required=False)
 
     def setup(self, actor):
+        # A station's staff have one station to choose: the field stays (another
+        # station's id is "not a valid choice") but is not shown.
+        self.fields["station"].queryset = Station.objects.visible_to(actor)
+        if not is_head_office(actor):
+            self.fields["station"].widget = forms.HiddenInput()
         self.fields["topic"].queryset = Topic.objects.visible_to(actor)
         self.fields["sender"].queryset = User.objects.visible_to(actor).order_by("username")
 

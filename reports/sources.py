@@ -30,7 +30,7 @@ def _cost(message):
 
 
 def message_rows(*, actor, **filters):
-    """Delivery records for the export.  Phase 2: messaging's record query."""
+    """Delivery records: messaging's record query, the same as the records page and the API."""
     return message_list(actor=actor, **filters)
 
 

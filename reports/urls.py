@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .views import records
 
 app_name = "reports"
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("arrears/", views.arrears, name="arrears"),
     path("cash/", views.cash, name="cash"),
     path("jurisdictions/", views.jurisdictions, name="jurisdictions"),
+    path("records/", records.records, name="records"),
+    path("records/counts/", records.record_counts, name="record-counts"),
     path("export/<slug:source>/", views.export, name="export"),
     path("exports/", views.export_list_page, name="export-list"),
     path("exports/<int:pk>/", views.export_detail, name="export-detail"),

@@ -3,19 +3,23 @@ import datetime
 
 from django.conf import settings
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 
 from core_billing.api_base import ScopedQuerysetMixin
+from core_billing.models import Station
 from core_billing.permissions import IsStaffMember, ModelPermissions
 
 from .. import segments, templating
 from ..context import is_registered
 from ..models import InboundMessage, Message, OptOut, Topic
-from ..selectors.messages import inbound_list, message_list
+from ..selectors.messages import (MAX_PAGE_SIZE, PAGE_SIZE, inbound_list, message_list, message_page,
+                                  status_counts)
 from ..services.inbound import opt_out_set
 from ..services.sending import message_send_one, staff_messages_send
 from ..services.topics import topic_create, topic_preview, topic_update
@@ -85,10 +89,22 @@ class TopicViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveMo
         return Response(s.PlaceholderSerializer(rows, many=True).data)
 
 
+def _stations(request):
+    return Station.objects.visible_to(request.user) if request else Station.objects.none()
+
+
 class MessageFilter(filters.FilterSet):
-    phone = filters.CharFilter(method="noop")
+    """Validates the record filter (a bad value is a 400 naming it; another
+    station is "not a valid choice"); the selector applies it, the same
+    message_list as the records page and its export."""
+
+    station = filters.ModelChoiceFilter(queryset=_stations, method="noop",
+                                        help_text="Head office: one station's messages.")
+    phone = filters.CharFilter(method="noop", help_text="A full number, or some of its digits.")
     date_from = filters.DateFilter(method="noop")
     date_to = filters.DateFilter(method="noop")
+    campaign = filters.NumberFilter(field_name="campaign_id", method="noop", help_text="Campaign id.")
+    work_order = filters.NumberFilter(field_name="work_order_id", method="noop", help_text="Work order id.")
 
     class Meta:
         model = Message
@@ -96,6 +112,75 @@ class MessageFilter(filters.FilterSet):
 
     def noop(self, queryset, name, value):
         return queryset  # applied by the selector
+
+    def filter_queryset(self, queryset):
+        # message_list already applied every field but `staff`.
+        staff = self.form.cleaned_data.get("staff")
+        return queryset.filter(staff=staff) if staff else queryset
+
+
+def _selector_kwargs(params, data: dict) -> dict:
+    """message_list's keyword arguments from the validated filter."""
+    return {"phone": params.get("phone", ""), "date_from": _day(params, "date_from"),
+            "date_to": _day(params, "date_to"), "status": data.get("status") or "",
+            "season": data.get("season") or "", "topic": data.get("topic"), "sender": data.get("sender"),
+            "customer": data.get("customer"), "kind": data.get("kind") or "", "station": data.get("station"),
+            "campaign": data.get("campaign") or data.get("campaign_id"),
+            "work_order": data.get("work_order") or data.get("work_order_id")}
+
+
+class RecordCursorPagination(BasePagination):
+    """Keyset pages of the record query, newest first: `next` and `previous`
+    carry an opaque `cursor`; no page numbers, no count (see message_page)."""
+
+    page_size = PAGE_SIZE
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        params = request.query_params
+        try:
+            size = int(params.get("page_size") or self.page_size)
+        except ValueError:
+            raise ValidationError({"page_size": "必须是整数。"}) from None
+        cursor, direction = params.get("cursor", ""), params.get("direction", "older")
+        if direction not in ("older", "newer"):
+            raise ValidationError({"direction": "只能是 older 或 newer。"})
+        self.page = message_page(queryset, size=min(max(size, 1), MAX_PAGE_SIZE),
+                                 after=cursor if direction == "older" else None,
+                                 before=cursor if direction == "newer" else None)
+        return self.page.rows
+
+    def _link(self, cursor, direction: str):
+        if cursor is None:
+            return None
+        url = self.request.build_absolute_uri()
+        url = replace_query_param(url, "cursor", cursor.encode())
+        return replace_query_param(url, "direction", direction)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self._link(self.page.next, "older"),
+                         "previous": self._link(self.page.previous, "newer"), "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {"type": "object", "required": ["results"],
+                "properties": {"next": link, "previous": link, "results": schema}}
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": "cursor", "required": False, "in": "query", "schema": {"type": "string"},
+             "description": "Where a page starts: the `next` or `previous` link carries it."},
+            {"name": "direction", "required": False, "in": "query",
+             "schema": {"type": "string", "enum": ["older", "newer"]},
+             "description": "older (default): the page after the cursor; newer: the page before it."},
+            {"name": "page_size", "required": False, "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE}},
+        ]
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_status = serializers.DictField(child=serializers.IntegerField())
 
 
 def _day(params, name: str):
@@ -116,12 +201,13 @@ def _result(result):
                         for x in result.skipped]}
 
 
-@extend_schema(parameters=[OpenApiParameter("phone", str), OpenApiParameter("date_from", str),
-                           OpenApiParameter("date_to", str)])
 class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Delivery records (MSG-05): the record filter of the records page, in keyset pages."""
+
     serializer_class = s.MessageSerializer
     permission_classes = [ModelPermissions]
     filterset_class = MessageFilter
+    pagination_class = RecordCursorPagination
     queryset = Message.objects.none()
 
     def get_permissions(self):
@@ -130,9 +216,22 @@ class MessageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return super().get_permissions()
 
     def get_queryset(self):
-        p = self.request.query_params if self.action == "list" else {}
-        return message_list(actor=self.request.user, phone=p.get("phone", ""), date_from=_day(p, "date_from"),
-                            date_to=_day(p, "date_to"))
+        if self.action not in ("list", "counts"):
+            return message_list(actor=self.request.user)
+        params = self.request.query_params
+        form = MessageFilter(params, queryset=Message.objects.none(), request=self.request).form
+        if not form.is_valid():
+            raise ValidationError(form.errors)
+        return message_list(actor=self.request.user, **_selector_kwargs(params, form.cleaned_data))
+
+    @extend_schema(responses=StatusCountsSerializer,
+                   description="How many messages the record filter finds, by status (one query; the records "
+                               "page asks once per filter, not per page).")
+    @action(detail=False, pagination_class=None)
+    def counts(self, request):
+        qs = self.filter_queryset(self.get_queryset())
+        by_status = status_counts(qs)
+        return Response(StatusCountsSerializer({"total": sum(by_status.values()), "by_status": by_status}).data)
 
     @extend_schema(request=s.SendRequestSerializer, responses={201: s.MessageSerializer},
                    description="Send one SMS to a customer or a mobile number; queued at once, sent by a worker.")

@@ -12,12 +12,12 @@ from core_billing.models import Customer
 from core_billing.scoping import get_visible_or_404
 
 from .. import templating
-from ..models import Message, MessageStatus, Topic, TopicKind
-from ..selectors.messages import inbound_list, message_list, status_counts, topic_list
+from ..models import Message, Topic, TopicKind
+from ..selectors.messages import inbound_list, topic_list
 from ..services.inbound import opt_out_set
 from ..services.sending import message_send_one, staff_messages_send, staff_recipients
 from ..services.topics import topic_create, topic_preview, topic_update
-from .forms import MessageFilterForm, PreviewForm, SendOneForm, StaffSendForm, TopicForm
+from .forms import PreviewForm, SendOneForm, StaffSendForm, TopicForm
 
 
 def _form_error(form, exc: AppError):
@@ -167,23 +167,6 @@ def staff_count_partial(request):
     if body.strip():
         context.update(_preview_context(request, {"body": body, "kind": TopicKind.INTERNAL}))
     return render(request, "messaging/_staff_count.html", context)
-
-
-@login_required
-@permission_required("messaging.view_message", raise_exception=True)
-def message_list_page(request):
-    user = request.user
-    form = MessageFilterForm(request.GET or None, actor=user)
-    filters = form.cleaned_data if form.is_valid() else {}
-    qs = message_list(actor=user, **{k: v for k, v in filters.items() if v})
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    counts = status_counts(qs)
-    context = {"form": form, "page": page, "query": query.urlencode(),
-               "counts": [(value, label, counts[value]) for value, label in MessageStatus.choices if value in counts]}
-    template = "messaging/_message_rows.html" if request.htmx else "messaging/message_list.html"
-    return render(request, template, context)
 
 
 @login_required

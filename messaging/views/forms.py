@@ -5,7 +5,7 @@ from core_billing.models import Station, User
 from core_billing.roles import Role
 from core_billing.scoping import is_head_office
 
-from ..models import MessageStatus, Topic, TopicKind
+from ..models import Topic, TopicKind
 
 
 class TopicForm(forms.Form):
@@ -87,21 +87,3 @@ class StaffSendForm(forms.Form):
         if not data.get("topic") and not (data.get("body") or "").strip():
             raise forms.ValidationError(_("Choose a topic or write the text."))
         return data
-
-
-class MessageFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("status"), choices=[("", _("all"))] + list(MessageStatus.choices),
-                               required=False)
-    phone = forms.CharField(label=_("phone"), required=False, max_length=32)
-    season = forms.CharField(label=_("heating season"), required=False, max_length=16)
-    topic = forms.ModelChoiceField(label=_("topic"), queryset=Topic.objects.none(), required=False,
-                                   empty_label=_("all"))
-    sender = forms.ModelChoiceField(label=_("sender"), queryset=User.objects.none(), required=False,
-                                    empty_label=_("all"))
-    date_from = forms.DateField(label=_("from date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-
-    def __init__(self, *args, actor, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["topic"].queryset = Topic.objects.visible_to(actor)
-        self.fields["sender"].queryset = User.objects.visible_to(actor).order_by("username")

@@ -31,7 +31,7 @@ from ..services.exports import export_file, export_start, progress_key
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_REPORTS = "reports.view_reports"
 SOURCE_PAGES = {"collection": "reports:collection", "arrears": "reports:arrears", "cash": "reports:cash",
-                "jurisdictions": "reports:jurisdictions", "messages": "messaging:message-list"}
+                "jurisdictions": "reports:jurisdictions", "messages": "reports:records"}
 
 
 def attachment(response, filename: str):
@@ -146,13 +146,16 @@ def export(request, source):
     exports download at once, larger ones go to the export's progress page."""
     page = SOURCE_PAGES.get(source, "reports:index")
     try:
-        result = export_start(actor=request.user, source=source, params=request.POST)
+        # delivery=file: always a stored export with its progress page (the records page asks for it)
+        result = export_start(actor=request.user, source=source, params=request.POST,
+                              inline_allowed=request.POST.get("delivery") != "file")
     except AppError as exc:
         messages.error(request, exc.message)
         return redirect(page)
     if result.content is not None:
         return attachment(HttpResponse(result.content, content_type=XLSX), result.job.filename)
-    messages.info(request, _("The export runs in the background; this page shows its progress."))
+    if not result.job.is_finished:
+        messages.info(request, _("The export runs in the background; this page shows its progress."))
     return redirect("reports:export-detail", pk=result.job.pk)
 
 

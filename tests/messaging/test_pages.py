@@ -91,10 +91,13 @@ def test_message_list_filters_and_is_scoped(client, org, sim, django_capture_on_
         message_send_one(actor=org.service1, customer=org.customer1, body="一站的短信", season="2025-2026")
         message_send_one(actor=org.service2, customer=org.customer2, body="二站的短信")
     c = login(client, org.service1)
-    text = c.get(reverse("messaging:message-list")).content.decode()
+    # the old address leads to the delivery records page (reports), filter kept
+    text = c.get(reverse("sms-messages"), follow=True).content.decode()
     assert "一站的短信" in text and "二站的短信" not in text
-    assert "一站的短信" not in c.get(reverse("messaging:message-list"), {"season": "2024-2025"}).content.decode()
-    assert "一站的短信" in c.get(reverse("messaging:message-list"), {"status": "sent"}).content.decode()
+    old = c.get(reverse("sms-messages"), {"season": "2024-2025"})
+    assert old.status_code == 302 and old["Location"] == reverse("reports:records") + "?season=2024-2025"
+    assert "一站的短信" not in c.get(reverse("sms-messages"), {"season": "2024-2025"}, follow=True).content.decode()
+    assert "一站的短信" in c.get(reverse("sms-messages"), {"status": "sent"}, follow=True).content.decode()
     other = Message.objects.get(body__contains="二站")
     assert c.get(reverse("messaging:message-detail", args=[other.pk])).status_code == 404
 
