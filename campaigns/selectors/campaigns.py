@@ -45,8 +45,9 @@ def _message_counts(messages: QuerySet[Message]) -> dict:
         delivered=Count("id", filter=Q(status=M.DELIVERED)),
         failed=Count("id", filter=Q(status=M.FAILED)),
         resent=Count("id", filter=Q(resend_of__isnull=False)),
-        segments=Coalesce(Sum("segments"), 0),
-        billed_segments=Coalesce(Sum("segments", filter=BILLED), 0))
+        segments_total=Coalesce(Sum("segments"), 0),
+        segments_billed=Coalesce(Sum("segments", filter=BILLED), 0))
+    row["segments"], row["billed_segments"] = row.pop("segments_total"), row.pop("segments_billed")
     return row
 
 
@@ -120,8 +121,10 @@ def campaign_outcomes_by_topic(*, actor, season: str = "") -> list[dict]:
                 created=Count("id"), delivered=Count("id", filter=Q(status=M.DELIVERED)),
                 failed=Count("id", filter=Q(status=M.FAILED)),
                 sent_total=Count("id", filter=Q(status__in=(M.SENT, M.DELIVERED, M.FAILED))),
-                segments=Coalesce(Sum("segments"), 0), billed_segments=Coalesce(Sum("segments", filter=BILLED), 0)))
+                segments_total=Coalesce(Sum("segments"), 0),
+                segments_billed=Coalesce(Sum("segments", filter=BILLED), 0)))
     for r in rows:
+        r["segments"], r["billed_segments"] = r.pop("segments_total"), r.pop("segments_billed")
         g = groups.get((r["topic_id"], r["season"]))
         if g is not None:
             for key in ("created", "sent_total", "delivered", "failed", "segments", "billed_segments"):

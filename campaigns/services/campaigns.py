@@ -164,7 +164,7 @@ def _run_chunk(campaign_id: int) -> bool:
         c.created_count += len(result.message_ids)
         merged = Counter(c.skipped)
         merged.update(skips)
-        c.skipped = dict(merged)
+        c.skipped = {k: v for k, v in merged.items() if v}
         c.heartbeat_at = now
         c.save(update_fields=["cursor", "created_count", "skipped", "heartbeat_at"])
         progress_set(progress_key(c.pk), done=c.created_count + c.skipped_total, total=c.targeted,
