@@ -96,4 +96,4 @@ def test_skipped_customers_download_as_xlsx_with_chinese_headers(org, street, se
     assert rows[0][0] == "户号" and rows[0][-1] == "跳过原因"
     reasons = {r[0]: r[-1] for r in rows[1:]}
     assert reasons == {street.none.account_no: "没有手机号", street.invalid.account_no: "号码无效",
-                       street.landline.account_no: "只有固定电话"}
+                       street.landline.account_no: "仅座机"}
