@@ -118,7 +118,7 @@ def campaign_run_chunk(campaign_id: int) -> bool:
 
 def _run_chunk(campaign_id: int) -> bool:
     with transaction.atomic():
-        c = (Campaign.objects.select_for_update().select_related("topic", "created_by")
+        c = (Campaign.objects.select_for_update(of=("self",)).select_related("topic", "created_by")
              .filter(pk=campaign_id).first())
         if c is None or c.status != S.RUNNING:
             return False
