@@ -236,10 +236,14 @@ def campaign_resume(*, actor, campaign: Campaign) -> Campaign:
     require_perm(actor, "campaigns.change_campaign", "没有继续群发的权限。")
     require_in_scope(actor, campaign.station_id)
     now = timezone.now()
-    c = _move(campaign, to=S.RUNNING, allowed=(S.PAUSED,), action="继续", heartbeat_at=now)
-    if c.started_at is None:
-        Campaign.objects.filter(pk=c.pk).update(started_at=now)
-    _enqueue_run(c.pk)
+    current = Campaign.objects.get(pk=campaign.pk)
+    if current.started_at is None and current.scheduled_at and current.scheduled_at > now:
+        # paused before its time came: back to waiting for it
+        c = _move(campaign, to=S.SCHEDULED, allowed=(S.PAUSED,), action="继续")
+    else:
+        c = _move(campaign, to=S.RUNNING, allowed=(S.PAUSED,), action="继续", heartbeat_at=now,
+                  started_at=current.started_at or now)
+        _enqueue_run(c.pk)
     _audit(actor, "campaign.resume", c)
     return c
 

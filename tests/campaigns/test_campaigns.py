@@ -138,6 +138,8 @@ def test_pause_resume_and_cancel(org, street, season, topics, sim, settings, dja
     with django_capture_on_commit_callbacks(execute=False):
         other = make(org, topics.marketing, name="cancel me", no_repeat=False, send_at=timezone.now()
                      + dt.timedelta(days=1))
+    campaign_pause(actor=org.service1, campaign=other)
+    assert campaign_resume(actor=org.service1, campaign=other).status == "scheduled"  # its time has not come
     with django_capture_on_commit_callbacks(execute=True):
         campaign_cancel(actor=org.service1, campaign=other)
     other.refresh_from_db()
