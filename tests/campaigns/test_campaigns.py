@@ -158,3 +158,20 @@ def test_a_station_cannot_send_to_another_station(org, street, season, topics):
     assert err.value.code == "not_found"
     with pytest.raises(AppError):
         campaign_create(actor=org.service1, name="x", topic=topics.notice, season="1999-2000", filters={})
+
+
+def test_sweep_picks_up_a_run_whose_worker_vanished_and_finishes_campaigns(
+        org, street, season, topics, sim, django_capture_on_commit_callbacks):
+    from campaigns.services.campaigns import campaigns_sweep
+
+    with django_capture_on_commit_callbacks(execute=False):  # the run task is lost: no worker took it
+        c = make(org, topics.notice)
+    Campaign.objects.filter(pk=c.pk).update(heartbeat_at=timezone.now() - dt.timedelta(minutes=10))
+    with django_capture_on_commit_callbacks(execute=True):
+        assert campaigns_sweep()["restarted"] == 1
+    c.refresh_from_db()
+    assert c.status == "sending" and c.created_count == 4
+    ids = list(Message.objects.filter(campaign_id=c.pk).values_list("pk", flat=True))
+    transition(ids, "delivered")  # receipts applied without their signal (a lost on-commit hook)
+    assert campaigns_sweep()["finished"] == 1
+    assert Campaign.objects.get(pk=c.pk).status == "finished"
