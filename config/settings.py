@@ -365,6 +365,15 @@ DISPATCH_TOPICS = {
 DISPATCH_ACCEPT_REMINDER_MINUTES = int(os.environ.get("DISPATCH_ACCEPT_REMINDER_MINUTES", "30"))
 DISPATCH_ESCALATE_OVERDUE = env_bool("DISPATCH_ESCALATE_OVERDUE", True)
 CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {"task": "dispatch.tasks.sweep", "schedule": 60.0}
+# --- campaigns ------------------------------------------------------------------
+# Marketing notices are not sent in quiet hours ("20:00-08:00", local time; empty: none):
+# a campaign that would start or go on then is held until the window ends.
+_quiet = os.environ.get("CAMPAIGN_QUIET_HOURS", "20:00-08:00").strip()
+CAMPAIGN_QUIET_HOURS = tuple(part.strip() for part in _quiet.split("-", 1)) if _quiet else None
+# Customers per chunk: one transaction, one claim insert, one messages_create_bulk call.
+CAMPAIGN_CHUNK_SIZE = int(os.environ.get("CAMPAIGN_CHUNK_SIZE", "1000"))
+CELERY_BEAT_SCHEDULE["campaigns-sweep"] = {"task": "campaigns.tasks.sweep", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["campaigns-dunning"] = {"task": "campaigns.tasks.run_dunning", "schedule": 900.0}
 # --- billing ----------------------------------------------------------------
 # Payments above what is owed become credit on the latest season (预存) only if allowed.
 BILLING_ALLOW_PREPAYMENT = env_bool("BILLING_ALLOW_PREPAYMENT", False)

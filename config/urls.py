@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("config.api_urls")),
     path("integrations/webhooks/", include("webhooks.outbound.urls")),
+    path("campaigns/", include("campaigns.urls")),
     path("dispatch/", include("dispatch.urls")),
     path("reports/", include("reports.urls")),
     # The message list became the delivery records page of reports (it exports);
