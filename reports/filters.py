@@ -19,8 +19,7 @@ from core_billing.errors import AppError
 from core_billing.models import (Building, Community, CustomerType, ExchangeStation, HeatingStatus, PaymentMethod,
                                  Season, Station, User)
 from core_billing.roles import Role
-from core_billing.scoping import is_head_office
-from messaging.models import MessageStatus, Topic
+from messaging.views.forms import RecordFilterForm
 
 
 def as_querydict(params) -> QueryDict:
@@ -199,37 +198,10 @@ class JurisdictionFilterForm(ReportFilterForm):
         self.fields["collector"].queryset = _collectors(actor)
 
 
-class MessageRecordFilterForm(ReportFilterForm):
+class MessageRecordFilterForm(ReportFilterForm, RecordFilterForm):
     """Delivery records (MSG-05, RPT-01): the records page, its export and the
     API's export all take this filter; its kwargs() are message_list's."""
 
-    station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False,
-                                     empty_label=_("all"))
-    status = forms.ChoiceField(label=_("status"), choices=[("", _("all")), *MessageStatus.choices], required=False)
-    phone = forms.CharField(label=_("phone"), max_length=32, required=False)
-    season = forms.CharField(label=_("heating season"), max_length=16, required=False)
-    topic = forms.ModelChoiceField(label=_("topic"), queryset=Topic.objects.none(), required=False,
-                                   empty_label=_("all"))
-    sender = forms.ModelChoiceField(label=_("sender"), queryset=User.objects.none(), required=False,
-                                    empty_label=_("all"))
-    date_from = forms.DateField(label=_("from date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("to date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    campaign = forms.IntegerField(label=_("campaign"), min_value=1, required=False)
-    work_order = forms.IntegerField(label=_("work order"), min_value=1, required=False)
-
     def setup(self, actor):
-        # A station's staff have one station to choose: the field stays (another
-        # station's id is "not a valid choice") but is not shown.
-        self.fields["station"].queryset = Station.objects.visible_to(actor)
-        if not is_head_office(actor):
-            self.fields["station"].widget = forms.HiddenInput()
-        self.fields["topic"].queryset = Topic.objects.visible_to(actor)
-        self.fields["sender"].queryset = User.objects.visible_to(actor).order_by("username")
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and end < start:
-            self.add_error("date_to", _("must not be before the start date"))
-        return data
+        self.limit_choices(actor)
 

@@ -6,7 +6,7 @@ from core_billing.models.org import HeatingStatus
 from core_billing.roles import Role
 from core_billing.scoping import is_head_office
 from messaging.models import Topic
-from messaging.views.forms import MessageFilterForm
+from messaging.views.forms import RecordFilterForm
 
 from ..models import Audience
 from ..services._common import CUSTOMER_KINDS
@@ -153,14 +153,14 @@ class DunningSchemeForm(forms.Form):
         self.fields["season"].choices = _seasons()
 
 
-class ResendFilterForm(MessageFilterForm):
-    """The record filter of the messages page, plus the campaign; status is always "failed" here."""
+class ResendFilterForm(RecordFilterForm):
+    """The records page's filter; status is always "failed" here."""
 
-    campaign = forms.IntegerField(label=_("campaign"), min_value=1, required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
+        self.limit_choices(actor)
         del self.fields["status"]
+        self.fields["campaign"].widget = forms.HiddenInput()
 
     def filters(self) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}

@@ -5,7 +5,7 @@ from core_billing.models import Station, User
 from core_billing.roles import Role
 from core_billing.scoping import is_head_office
 
-from ..models import Topic, TopicKind
+from ..models import MessageStatus, Topic, TopicKind
 
 
 class TopicForm(forms.Form):
@@ -86,4 +86,41 @@ class StaffSendForm(forms.Form):
         data = super().clean()
         if not data.get("topic") and not (data.get("body") or "").strip():
             raise forms.ValidationError(_("Choose a topic or write the text."))
+        return data
+
+
+class RecordFilterForm(forms.Form):
+    """The record query's filter (MSG-05): its cleaned values are message_list's
+    keyword arguments.  The records page and its export (reports) and the
+    resend of failures (campaigns) all build on it, so they agree on what
+    "the current query" means."""
+
+    station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False,
+                                     empty_label=_("all"))
+    status = forms.ChoiceField(label=_("status"), choices=[("", _("all")), *MessageStatus.choices], required=False)
+    phone = forms.CharField(label=_("phone"), max_length=32, required=False)
+    season = forms.CharField(label=_("heating season"), max_length=16, required=False)
+    topic = forms.ModelChoiceField(label=_("topic"), queryset=Topic.objects.none(), required=False,
+                                   empty_label=_("all"))
+    sender = forms.ModelChoiceField(label=_("sender"), queryset=User.objects.none(), required=False,
+                                    empty_label=_("all"))
+    date_from = forms.DateField(label=_("from date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("to date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    campaign = forms.IntegerField(label=_("campaign"), min_value=1, required=False)
+    work_order = forms.IntegerField(label=_("work order"), min_value=1, required=False)
+
+    def limit_choices(self, actor) -> None:
+        # A station's staff have one station to choose: the field stays (another
+        # station's id is "not a valid choice") but is not shown.
+        self.fields["station"].queryset = Station.objects.visible_to(actor)
+        if not is_head_office(actor):
+            self.fields["station"].widget = forms.HiddenInput()
+        self.fields["topic"].queryset = Topic.objects.visible_to(actor)
+        self.fields["sender"].queryset = User.objects.visible_to(actor).order_by("username")
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("must not be before the start date"))
         return data
