@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from django.dispatch import receiver
 
+from campaigns.models import Campaign
+from campaigns.signals import campaign_finished
 from core_billing.models import Customer, Receipt
 from core_billing.signals import payment_recorded
 from dispatch.models import WorkOrder
@@ -51,3 +53,13 @@ def on_payment(sender, receipt_id, customer_id, station_id, amount, method, paid
         "receipt_id": receipt_id, "receipt_number": receipt.get("number"), "account_no": account_no,
         "amount": str(amount), "method": method, "paid_on": str(paid_on), "provider": receipt.get("provider", ""),
         "provider_txn_id": receipt.get("provider_txn_id", "")})])
+
+
+@receiver(campaign_finished, dispatch_uid="webhooks.campaigns")
+def on_campaign_finished(sender, campaign_id, station_id, status, counts, **kwargs):
+    if not subscribed(Event.CAMPAIGN_FINISHED):
+        return
+    row = Campaign.objects.filter(pk=campaign_id).values("name", "season", "topic__name").first() or {}
+    webhooks_emit(Event.CAMPAIGN_FINISHED, [(station_id, {
+        "campaign_id": campaign_id, "name": row.get("name"), "season": row.get("season"),
+        "topic": row.get("topic__name"), "status": status, "counts": counts})])

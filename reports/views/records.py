@@ -7,6 +7,8 @@ request once per filter (not with every page turn or refresh), and the
 export runs the same filter as a background job."""
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import render
 
@@ -40,6 +42,7 @@ def records(request):
             error, page = exc.message, message_page(rows)
     context = {"source": source, "form": form, "error": error, "page": page, "query": _query(request),
                "show_station": is_head_office(request.user), "export_params": _export_params(request)}
+    context["export_query"] = urlencode(context["export_params"])
     if request.htmx and request.htmx.target == "record-rows":
         template = "reports/_record_rows.html"
     elif request.htmx and request.htmx.target == "results":

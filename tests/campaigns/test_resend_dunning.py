@@ -107,3 +107,20 @@ def test_dunning_runs_on_schedule_once_per_date_and_only_for_customers_owing(
     assert got == first - {m1.pk}
     assert Campaign.objects.get(pk=second.campaign_id).no_repeat is False
     assert Decimal(m1.arrears_total) > 0
+
+
+def test_records_page_resends_the_failures_of_its_query(client, org, street, sent_campaign,
+                                                        django_capture_on_commit_callbacks):
+    """The supervisor's way in (MSG-06): filter the records, follow "resend the failed
+    messages of this query", confirm; the count and the resend cover exactly that query."""
+    client.force_login(org.service1)
+    page = client.get("/reports/records/", {"campaign": sent_campaign.pk, "status": "failed"})
+    link = page.content.decode().split('id="record-resend" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert link.startswith("/campaigns/resend/?") and f"campaign={sent_campaign.pk}" in link
+    confirm = client.get(link)
+    assert confirm.context["count"] == 2
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(link)
+    assert sorted(Message.objects.filter(resend_of__isnull=False).values_list("customer_id", flat=True)) == sorted(
+        [street.m1.pk, street.m2.pk])
+    assert client.get(link).context["count"] == 0

@@ -221,3 +221,27 @@ def test_payment_becomes_a_payment_succeeded_event(org, receiver, django_capture
     assert payload["type"] == "payment.succeeded" and payload["station"] == org.s1.pk
     assert payload["data"]["amount"] == "100.00" and payload["data"]["account_no"] == org.customer1.account_no
     assert payload["data"]["receipt_number"] == result.receipt.number
+
+
+def test_finished_campaign_becomes_a_campaign_finished_event(org, receiver, sim, django_capture_on_commit_callbacks):
+    from campaigns.services.campaigns import campaign_create
+    from messaging.models import Message
+    from messaging.services.topics import topic_create
+    from messaging.services.transitions import transition
+    from tests import factories as f
+
+    f.season()
+    topic = topic_create(actor=org.admin, name="开栓通知", kind="notice", company_wide=True,
+                         body="尊敬的{{ 客户名称 }}，明日开栓供热。")
+    subscription_create(actor=org.admin, url=receiver.url, events=["campaign.finished"])
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign = campaign_create(actor=org.service1, name="开栓", topic=topic, season="2025-2026",
+                                   filters={"buildings": [org.building1.pk]})
+    assert not receiver.requests  # still sending
+    with django_capture_on_commit_callbacks(execute=True):
+        transition(list(Message.objects.filter(campaign_id=campaign.pk).values_list("pk", flat=True)), "delivered")
+    payload = [json.loads(r["body"]) for r in receiver.requests]
+    assert [p["type"] for p in payload] == ["campaign.finished"]
+    data = payload[0]["data"]
+    assert data["campaign_id"] == campaign.pk and data["status"] == "finished" and data["topic"] == "开栓通知"
+    assert data["counts"]["delivered"] == 1 and data["counts"]["skipped"] == 1  # the landline
