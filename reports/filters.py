@@ -19,6 +19,7 @@ from core_billing.errors import AppError
 from core_billing.models import (Building, Community, CustomerType, ExchangeStation, HeatingStatus, PaymentMethod,
                                  Season, Station, User)
 from core_billing.roles import Role
+from messaging.models import Topic
 from messaging.views.forms import RecordFilterForm
 
 
@@ -196,6 +197,21 @@ class JurisdictionFilterForm(ReportFilterForm):
     def setup(self, actor):
         self.fields["station"].queryset = Station.objects.visible_to(actor)
         self.fields["collector"].queryset = _collectors(actor)
+
+
+class CampaignOutcomeFilterForm(ReportFilterForm):
+    GROUPS = [("campaign", _("per campaign")), ("topic", _("per topic and season"))]
+
+    group_by = forms.ChoiceField(label=_("group by"), choices=GROUPS, required=False)
+    season = forms.CharField(label=_("heating season"), max_length=16, required=False)
+    topic = forms.ModelChoiceField(label=_("topic"), queryset=Topic.objects.none(), required=False,
+                                   empty_label=_("all"))
+    station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False,
+                                     empty_label=_("all"))
+
+    def setup(self, actor):
+        self.fields["topic"].queryset = Topic.objects.visible_to(actor)
+        self.fields["station"].queryset = Station.objects.visible_to(actor)
 
 
 class MessageRecordFilterForm(ReportFilterForm, RecordFilterForm):

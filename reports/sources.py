@@ -9,6 +9,7 @@ from messaging.selectors.messages import message_list
 from . import filters
 from .exports import DATE, DATETIME, DECIMAL, INT, MONEY, PERCENT, Column, ExportSource, register_source
 from .selectors.billing import arrears_list, cash_rows, collection_rows, jurisdiction_rows
+from .selectors.campaigns import campaign_outcome_rows
 
 VIEW_REPORTS = "reports.view_reports"
 
@@ -132,6 +133,30 @@ MESSAGES = ExportSource(
     ))
 
 
+CAMPAIGNS = ExportSource(
+    name="campaigns", title=_("Campaign outcomes"), permission=VIEW_REPORTS, form=filters.CampaignOutcomeFilterForm,
+    rows=campaign_outcome_rows, description=_("Targeted, skipped by reason, sent, delivered, failed by error code, "
+                                              "segments and cost, per campaign or per topic and season."),
+    columns=(
+        Column("label", _("Campaign / topic"), width=24),
+        Column("station", _("Heating station")),
+        Column("season", _("Heating season")),
+        Column("topic", _("SMS topic"), width=18),
+        Column("created_at", _("Created at"), DATETIME),
+        Column("campaigns", _("Number of campaigns"), INT),
+        Column("targeted", _("Households targeted"), INT),
+        Column("skipped", _("Households skipped"), INT),
+        Column("skipped_reasons", _("Skipped by reason"), width=30),
+        Column("sent", _("Messages sent"), INT),
+        Column("delivered", _("Messages delivered"), INT),
+        Column("failed", _("Messages failed"), INT),
+        Column("failed_codes", _("Failed by error code"), width=24),
+        Column("delivery_rate", _("Delivery rate"), PERCENT),
+        Column("billed_segments", _("Billed segments"), INT),
+        Column("cost", _("Cost (yuan)"), MONEY),
+    ))
+
+
 def register_builtin_sources() -> None:
-    for source in (COLLECTION, ARREARS, CASH, JURISDICTIONS, MESSAGES):
+    for source in (COLLECTION, ARREARS, CASH, JURISDICTIONS, MESSAGES, CAMPAIGNS):
         register_source(source)

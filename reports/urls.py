@@ -11,6 +11,7 @@ urlpatterns = [
     path("arrears/", views.arrears, name="arrears"),
     path("cash/", views.cash, name="cash"),
     path("jurisdictions/", views.jurisdictions, name="jurisdictions"),
+    path("campaigns/", views.campaigns, name="campaigns"),
     path("records/", records.records, name="records"),
     path("records/counts/", records.record_counts, name="record-counts"),
     path("export/<slug:source>/", views.export, name="export"),

@@ -86,6 +86,11 @@ class JurisdictionReportSerializer(serializers.Serializer):
     total = row_serializer(sources.JURISDICTIONS)()
 
 
+class CampaignOutcomeReportSerializer(serializers.Serializer):
+    rows = row_serializer(sources.CAMPAIGNS)(many=True)
+    total = row_serializer(sources.CAMPAIGNS)()
+
+
 class ArrearsTotalsSerializer(serializers.Serializer):
     households = serializers.IntegerField()
     owed = serializers.DecimalField(max_digits=16, decimal_places=2)

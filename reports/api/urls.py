@@ -11,6 +11,7 @@ urlpatterns = [
     path("reports/arrears/", views.ArrearsReportView.as_view(), name="report-arrears"),
     path("reports/cash/", views.CashReportView.as_view(), name="report-cash"),
     path("reports/jurisdictions/", views.JurisdictionReportView.as_view(), name="report-jurisdictions"),
+    path("reports/campaigns/", views.CampaignOutcomeReportView.as_view(), name="report-campaigns"),
     path("reports/dashboard/", views.DashboardView.as_view(), name="report-dashboard"),
     path("reports/sources/", views.SourceListView.as_view(), name="report-sources"),
     *router.urls,

@@ -24,6 +24,7 @@ from .. import sources
 from ..exports import ExportSource, get_source, sources_for
 from ..models import ExportJob
 from ..selectors.billing import arrears_totals, cash_report, collection_progress, jurisdiction_rows
+from ..selectors.campaigns import campaign_outcome_rows
 from ..selectors.dashboard import dashboard
 from ..selectors.exports import export_list
 from ..services.exports import export_file, export_start
@@ -90,6 +91,18 @@ class JurisdictionReportView(APIView):
         source = sources.JURISDICTIONS
         rows = jurisdiction_rows(actor=request.user, **_filter(source, request))
         return Response(s.JurisdictionReportSerializer({
+            "rows": [source.as_dict(r) for r in rows[:-1]], "total": source.as_dict(rows[-1])}).data)
+
+
+class CampaignOutcomeReportView(APIView):
+    @extend_schema(parameters=s.form_parameters(sources.CAMPAIGNS.form), responses=s.CampaignOutcomeReportSerializer,
+                   description="Campaign outcomes (RPT-04): targeted, skipped by reason, sent, delivered, failed by "
+                               "error code, billed segments and cost, per campaign (newest first) or per topic and "
+                               "season (`group_by=topic`).")
+    def get(self, request):
+        source = sources.CAMPAIGNS
+        rows = campaign_outcome_rows(actor=request.user, **_filter(source, request))
+        return Response(s.CampaignOutcomeReportSerializer({
             "rows": [source.as_dict(r) for r in rows[:-1]], "total": source.as_dict(rows[-1])}).data)
 
 

@@ -22,7 +22,6 @@ from core_billing.scoping import get_visible_or_404
 
 from .. import charts
 from ..exports import Column, get_source, sources_for
-from ..models import ExportJob
 from ..selectors.billing import arrears_totals, cash_report, collection_progress
 from ..selectors.dashboard import dashboard as dashboard_data
 from ..selectors.exports import export_list
@@ -31,7 +30,7 @@ from ..services.exports import export_file, export_start, progress_key
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 VIEW_REPORTS = "reports.view_reports"
 SOURCE_PAGES = {"collection": "reports:collection", "arrears": "reports:arrears", "cash": "reports:cash",
-                "jurisdictions": "reports:jurisdictions", "messages": "reports:records"}
+                "jurisdictions": "reports:jurisdictions", "messages": "reports:records", "campaigns": "reports:campaigns"}
 
 
 def attachment(response, filename: str):
@@ -136,6 +135,20 @@ def jurisdictions(request):
     source, form, rows, error = _filter("jurisdictions", request)
     return render(request, "reports/jurisdictions.html", {
         "source": source, "form": form, "error": error, "columns": _columns(source),
+        "rows": rows[:-1] if rows else [], "total": rows[-1] if rows else None})
+
+
+@login_required
+@permission_required(VIEW_REPORTS, raise_exception=True)
+def campaigns(request):
+    source, form, rows, error = _filter("campaigns", request)
+    columns = _columns(source)
+    if form.is_valid() and form.cleaned_data.get("group_by") == "topic":
+        columns = [c for c in columns if c.key not in ("station", "created_at")]
+    else:
+        columns = [c for c in columns if c.key != "campaigns"]
+    return render(request, "reports/campaigns.html", {
+        "source": source, "form": form, "error": error, "columns": columns,
         "rows": rows[:-1] if rows else [], "total": rows[-1] if rows else None})
 
 
