@@ -259,9 +259,10 @@ def campaign_cancel(*, actor, campaign: Campaign) -> Campaign:
     return c
 
 
-def campaigns_sweep(*, now=None, stale_seconds: int = 300) -> dict:
+def campaigns_sweep(*, now=None, stale_seconds: int | None = None) -> dict:
     """Beat's look-out: start what is due, pick up runs whose worker vanished, finish what is done."""
     now = now or timezone.now()
+    stale_seconds = settings.CAMPAIGN_STALE_AFTER if stale_seconds is None else stale_seconds
     counts = {"started": campaigns_start_due(now=now), "restarted": 0, "finished": 0}
     stale = now - timezone.timedelta(seconds=stale_seconds)
     for pk in Campaign.objects.filter(status=S.RUNNING, heartbeat_at__lt=stale).values_list("pk", flat=True):

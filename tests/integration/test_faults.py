@@ -53,7 +53,7 @@ def _send(org, n: int, prefix: str = "+86139") -> list[str]:
     return phones
 
 
-def _sweep_until_settled(sim, *, timeout: float = 300):
+def _sweep_until_settled(sim, *, timeout: float = 300, also=lambda: True):
     """Act as beat: run the sweeper every few seconds until every message is final and every receipt applied."""
     from messaging.tasks import apply_receipts, sweep
 
@@ -61,7 +61,7 @@ def _sweep_until_settled(sim, *, timeout: float = 300):
         sweep.delay()
         apply_receipts.delay()
         open_ = Message.objects.exclude(status__in=["delivered", "failed"]).count()
-        return open_ == 0 and sim.pending_callbacks() == 0 and not PendingReceipt.objects.filter(
+        return also() and open_ == 0 and sim.pending_callbacks() == 0 and not PendingReceipt.objects.filter(
             unmatched=False).exists()
     try:
         wait_until(settled, timeout=timeout, interval=3, message="every message final, every receipt applied")
@@ -83,17 +83,59 @@ def _judge(sim, phones: list[str]) -> None:
     assert sim.stats["callbacks_lost"] == 0
 
 
-def test_worker_killed_mid_campaign_then_restarted(org, celery_workers, wired):
+def _households(org, n: int, prefix: str = "+86139"):
+    """n households with mobiles in a building of their own (bulk: the campaign is what is under test)."""
+    from core_billing.models import Customer, CustomerPhone
+    from core_billing.phones import classify_phones
+    from tests import factories as f
+
+    phones = [p for p in (f"{prefix}{i:08d}" for i in range(1, 2 * n)) if p[-4:] not in ("9999", "0000")][:n]
+    building = f.building(org.community1, name="9号楼")
+    kind = classify_phones([phones[0]])[2]
+    ctype = f.customer_type()
+    customers = Customer.objects.bulk_create([
+        Customer(station_id=building.station_id, building=building, unit=1, room=str(i), account_no=f"K{i:07d}",
+                 name=f"住户{i}", customer_type=ctype, area="80.00", mobile=phone, contact_kind=kind)
+        for i, phone in enumerate(phones)], batch_size=2000)
+    CustomerPhone.objects.bulk_create([CustomerPhone(customer=c, raw=c.mobile, number=c.mobile, kind="mobile",
+                                                     is_primary=True, position=0) for c in customers],
+                                      batch_size=2000)
+    return phones, building
+
+
+def test_worker_killed_mid_campaign_then_restarted(org, celery_workers, wired, monkeypatch):
+    """A 10,000-household campaign: the worker writing and sending it is SIGKILLed; a new
+    worker and beat's sweeps (run here) finish it — every household exactly one SMS."""
+    from campaigns.models import Campaign
+    from campaigns.services.campaigns import campaign_create
+    from campaigns.tasks import sweep as campaigns_sweep
+    from messaging.services.topics import topic_create
+    from tests import factories as f
+
     sim = wired()
+    monkeypatch.setenv("CAMPAIGN_STALE_AFTER", "10")
+    monkeypatch.setenv("CAMPAIGN_CHUNK_SIZE", "500")
+    phones, building = _households(org, 10_000)
+    f.season()
+    topic = topic_create(actor=org.admin, name="检修停热", kind="notice", company_wide=True,
+                         body="尊敬的{{ 客户名称 }}：明日8时起管网检修，停热一天，敬请谅解。")
     first = celery_workers.start("victim", concurrency=4)
-    phones = _send(org, 10_000)
+    campaign = campaign_create(actor=org.service1, name="管网检修", topic=topic, season="2025-2026",
+                               filters={"buildings": [building.pk]})
     wait_until(lambda: len(sim.received(limit=20_000)) >= 2_500, timeout=120, message="a quarter sent")
     first.send_signal(signal.SIGKILL)  # no warm shutdown, no acks: whatever it held is stranded
     first.wait(timeout=10)
-    assert Message.objects.filter(status="sending").exists() or Message.objects.filter(status="queued").exists()
+    assert Message.objects.filter(status__in=["queued", "sending"]).exists() or Campaign.objects.filter(
+        pk=campaign.pk, status="running").exists()
     celery_workers.start("survivor", concurrency=4)
-    _sweep_until_settled(sim, timeout=420)
+
+    def campaign_done():
+        campaigns_sweep.delay()
+        return Campaign.objects.filter(pk=campaign.pk, status="finished").exists()
+    _sweep_until_settled(sim, timeout=420, also=campaign_done)
     _judge(sim, phones)
+    campaign.refresh_from_db()
+    assert (campaign.targeted, campaign.created_count, campaign.skipped_total) == (10_000, 10_000, 0)
 
 
 def test_gateway_failing_for_30_seconds(org, celery_workers, wired):
