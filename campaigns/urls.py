@@ -6,7 +6,6 @@ app_name = "campaigns"
 urlpatterns = [
     path("", views.campaign_list_page, name="list"),
     path("new/", views.campaign_create_page, name="create"),
-    path("outcomes/", views.outcomes_page, name="outcomes"),
     path("resend/", views.resend_failed, name="resend-failed"),
     path("audiences/", views.audience_list_page, name="audience-list"),
     path("audiences/new/", views.audience_edit, name="audience-create"),

@@ -134,7 +134,7 @@ MESSAGES = ExportSource(
 
 
 CAMPAIGNS = ExportSource(
-    name="campaigns", title=_("Campaign outcomes"), permission=VIEW_REPORTS, form=filters.CampaignOutcomeFilterForm,
+    name="campaigns", title=_("Campaign outcomes"), permission="campaigns.view_campaign", form=filters.CampaignOutcomeFilterForm,
     rows=campaign_outcome_rows, description=_("Targeted, skipped by reason, sent, delivered, failed by error code, "
                                               "segments and cost, per campaign or per topic and season."),
     columns=(

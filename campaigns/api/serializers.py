@@ -119,23 +119,6 @@ class OutcomeSerializer(serializers.Serializer):
     cost = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class TopicOutcomeSerializer(serializers.Serializer):
-    topic = serializers.IntegerField()
-    topic_name = serializers.CharField()
-    season = serializers.CharField()
-    campaigns = serializers.IntegerField()
-    targeted = serializers.IntegerField()
-    skipped_total = serializers.IntegerField()
-    skipped = SkipCountSerializer(many=True)
-    created = serializers.IntegerField()
-    sent_total = serializers.IntegerField()
-    delivered = serializers.IntegerField()
-    failed = serializers.IntegerField()
-    segments = serializers.IntegerField()
-    billed_segments = serializers.IntegerField()
-    cost = serializers.DecimalField(max_digits=14, decimal_places=2)
-
-
 class ResendFilterSerializer(serializers.Serializer):
     """The record filter (message_list keywords) whose failed messages are resent."""
 

@@ -9,7 +9,7 @@ from core_billing.permissions import ModelPermissions
 
 from ..models import Audience, Campaign, DunningScheme
 from ..selectors.audiences import audience_preview
-from ..selectors.campaigns import campaign_outcome, campaign_outcomes_by_topic, campaign_progress
+from ..selectors.campaigns import campaign_outcome, campaign_progress
 from ..services import audiences as aud_svc, campaigns as svc, dunning as dun_svc
 from ..services._common import owner_station
 from ..services.resend import failed_to_resend, messages_resend_failed
@@ -136,12 +136,6 @@ class CampaignViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
     def outcome(self, request, pk=None):
         campaign = self.get_object()
         return Response(s.OutcomeSerializer(campaign_outcome(actor=request.user, campaign=campaign)).data)
-
-    @extend_schema(parameters=[OpenApiParameter("season", str)], responses=s.TopicOutcomeSerializer(many=True))
-    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
-    def outcomes(self, request):
-        rows = campaign_outcomes_by_topic(actor=request.user, season=request.query_params.get("season", ""))
-        return Response(s.TopicOutcomeSerializer(rows, many=True).data)
 
     @extend_schema(request=s.AudiencePreviewRequestSerializer, responses=s.AudiencePreviewSerializer)
     @action(detail=False, methods=["post"])

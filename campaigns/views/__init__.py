@@ -1,4 +1,7 @@
-"""Campaign pages: audience builder with live preview, campaigns with live progress, resend, dunning, outcomes."""
+"""Campaign pages: audience builder with live preview, campaigns with live progress, resend, dunning.
+
+Outcomes across campaigns (per campaign, per topic and season, with the export) are
+the reports app's page /reports/campaigns/."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
@@ -14,7 +17,7 @@ from core_billing.scoping import get_visible_or_404
 from ..audience import clean_filters, check_visible
 from ..models import Audience, Campaign, CampaignStatus, DunningScheme
 from ..selectors.audiences import audience_preview, skipped_workbook
-from ..selectors.campaigns import (audience_list, campaign_list, campaign_outcome, campaign_outcomes_by_topic,
+from ..selectors.campaigns import (audience_list, campaign_list, campaign_outcome,
                                    campaign_progress, dunning_scheme_list)
 from ..services import audiences as aud_svc, campaigns as svc, dunning as dun_svc
 from ..services._common import owner_station
@@ -190,14 +193,6 @@ def campaign_action(request, pk, action):
     else:
         messages.success(request, _("Done."))
     return redirect("campaigns:detail", pk=pk)
-
-
-@login_required
-@permission_required("campaigns.view_campaign", raise_exception=True)
-def outcomes_page(request):
-    season = request.GET.get("season", "").strip()
-    return render(request, "campaigns/outcomes.html", {
-        "rows": campaign_outcomes_by_topic(actor=request.user, season=season), "season": season})
 
 
 # --- resend -----------------------------------------------------------------------

@@ -139,7 +139,7 @@ def jurisdictions(request):
 
 
 @login_required
-@permission_required(VIEW_REPORTS, raise_exception=True)
+@permission_required("campaigns.view_campaign", raise_exception=True)
 def campaigns(request):
     source, form, rows, error = _filter("campaigns", request)
     columns = _columns(source)

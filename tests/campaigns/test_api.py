@@ -51,8 +51,6 @@ def test_audience_preview_campaign_outcome_and_resend(org, street, season, topic
     assert outcome["failed_by_code"] == [{"error_code": "30003", "count": 1}]
     assert outcome["segments"] == 4 and outcome["cost"] == "0.20"
     assert api.get(f"/api/v1/campaigns/{cid}/").json()["status"] == "finished"
-    [by_topic] = api.get("/api/v1/campaigns/outcomes/").json()
-    assert by_topic["topic"] == topics.notice.pk and by_topic["delivered"] == 3 and by_topic["campaigns"] == 1
 
     assert api.get("/api/v1/campaigns/resend-failed/", {"campaign": cid}).json() == {"count": 1}
     with django_capture_on_commit_callbacks(execute=True):

@@ -59,7 +59,7 @@ def test_builder_preview_save_send_progress_and_resend(org, street, season, topi
         web.post(f"/campaigns/resend/?campaign={campaign.pk}")  # a second press
     assert r.status_code == 302
     assert Message.objects.filter(resend_of__isnull=False).count() == 2
-    assert web.get("/campaigns/outcomes/").status_code == 200
+    assert web.get("/reports/campaigns/").status_code == 200  # outcomes across campaigns
     assert web.get("/campaigns/").status_code == 200
 
 

@@ -60,7 +60,7 @@ def test_dashboard_and_sources(org, ledger):
     assert api(org.collector1).get(reverse("report-dashboard")).status_code == 403
     names = [s["name"] for s in api(org.supervisor1).get(reverse("report-sources")).json()]
     assert names == ["collection", "arrears", "cash", "jurisdictions", "messages", "campaigns"]
-    assert [s["name"] for s in api(org.service1).get(reverse("report-sources")).json()] == ["messages"]
+    assert [s["name"] for s in api(org.service1).get(reverse("report-sources")).json()] == ["messages", "campaigns"]
 
 
 def test_permission_denied_for_reports(org, ledger):
