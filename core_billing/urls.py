@@ -2,7 +2,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .payments import simulator as paysim
 from .views import billing as billing_views
+from .views import pay as pay_views
 
 console = ([
     path("", views.home, name="home"),
@@ -32,7 +34,21 @@ billing = ([
     path("seasons/", billing_views.seasons, name="seasons"),
 ], "billing")
 
+# Customer pages: no staff login.  /p/<code> stays short for SMS (12 characters).
+pay = ([
+    path("p/<str:code>", pay_views.pay_page, name="link"),
+    path("p/<str:code>/done/<str:out_trade_no>/", pay_views.pay_done, name="done"),
+    path("r/<str:code>", pay_views.receipt_public, name="receipt"),
+    path("my/", pay_views.my_login, name="my"),
+    path("my/bills/", pay_views.my_bills, name="my-bills"),
+    path("my/pay/", pay_views.my_pay, name="my-pay"),
+    path("my/receipts/<int:pk>/", pay_views.my_receipt, name="my-receipt"),
+    path("my/logout/", pay_views.my_logout, name="my-logout"),
+    path("paysim/checkout/", paysim.checkout, name="paysim-checkout"),
+], "pay")
+
 urlpatterns = [
+    path("", include(pay)),
     path("login/", auth_views.LoginView.as_view(template_name="core_billing/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
