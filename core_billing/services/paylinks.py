@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .. import paylinks as codes
@@ -25,7 +25,11 @@ from ._common import require_in_scope, require_perm
 
 log = logging.getLogger("core_billing.paylinks")
 
-CHUNK = 900  # SQLite's parameter limit
+
+
+def _chunk() -> int:
+    # SQLite binds at most 999 parameters; PostgreSQL 65535.
+    return 900 if connection.vendor == "sqlite" else 20000
 
 
 def _ttl() -> dt.timedelta:
@@ -44,8 +48,9 @@ def _season_id(season) -> int | None:
 
 def _live_links(customer_ids: list[int], season_id: int | None, now) -> dict[int, str]:
     found: dict[int, tuple] = {}
-    for i in range(0, len(customer_ids), CHUNK):
-        rows = (PayLink.objects.filter(customer_id__in=customer_ids[i:i + CHUNK], season_id=season_id,
+    chunk = _chunk()
+    for i in range(0, len(customer_ids), chunk):
+        rows = (PayLink.objects.filter(customer_id__in=customer_ids[i:i + chunk], season_id=season_id,
                                        revoked_at__isnull=True, expires_at__gt=_reusable_after(now))
                 .values_list("customer_id", "token", "expires_at"))
         for cid, token, expires in rows:
@@ -80,12 +85,12 @@ def paylinks_for_customers(customers: Iterable[Customer], season=None) -> dict[i
         PayLink.objects.bulk_create(
             [PayLink(station_id=people[cid], customer_id=cid, season_id=season_id, token=token, created_at=now,
                      expires_at=now + _ttl()) for cid, token in fresh.items()],
-            batch_size=1000, ignore_conflicts=True)
+            batch_size=5000, ignore_conflicts=True)
         # which of ours went in (a clashing token belongs to somebody else's row)
         mine = {}
         values = list(fresh.values())
-        for i in range(0, len(values), CHUNK):
-            mine.update(PayLink.objects.filter(token__in=values[i:i + CHUNK], created_at=now)
+        for i in range(0, len(values), _chunk()):
+            mine.update(PayLink.objects.filter(token__in=values[i:i + _chunk()], created_at=now)
                         .values_list("token", "customer_id"))
         for cid, token in fresh.items():
             if mine.get(token) == cid:
