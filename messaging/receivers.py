@@ -52,6 +52,8 @@ def send_receipt(sender, receipt_id, customer_id, station_id, amount, method, **
                          kind=TopicKind.SERVICE, values=values)
     except AppError as exc:
         log.warning("receipt SMS for receipt %s not sent: %s", receipt.number, exc.message)
+    except Exception:  # the payment is committed: its notification must still be answered
+        log.exception("receipt SMS for receipt %s not sent", receipt.number)
 
 
 @receiver(verification_code_requested, dispatch_uid="messaging.verification_code")
@@ -65,3 +67,5 @@ def send_code(sender, customer_id, station_id, phone, code, minutes, **kwargs):
                          values={"verification_code": code})
     except AppError as exc:
         log.warning("verification code SMS not sent: %s", exc.message)
+    except Exception:
+        log.exception("verification code SMS not sent")
