@@ -144,3 +144,23 @@ def test_the_pay_link_placeholder_renders_a_real_link(org, sim, settings):
         link = m.body.split("请点击 ")[1].split(" ")[0]
         assert link.startswith("https://nx.example.cn/p/") and len(path_of(link)) <= 12
         assert paylink_resolve(path_of(link)[3:]).link.customer_id == m.customer_id
+
+
+def test_the_api_creates_lists_and_revokes_links_within_the_station(org):
+    from rest_framework.test import APIClient
+    api = APIClient()
+    api.force_authenticate(org.service1)
+    made = api.post("/api/v1/billing/pay-links/", {"customer": org.customer1.pk}, format="json")
+    assert made.status_code == 201 and "/p/" in made.json()["url"]
+    again = api.post("/api/v1/billing/pay-links/", {"customer": org.customer1.pk}, format="json")
+    assert again.json()["id"] == made.json()["id"]  # the live one
+    assert api.post("/api/v1/billing/pay-links/", {"customer": org.customer2.pk}, format="json").status_code == 400
+    assert api.post("/api/v1/billing/pay-links/", ["x"], format="json").status_code == 400
+    assert [r["id"] for r in api.get("/api/v1/billing/pay-links/").json()["results"]] == [made.json()["id"]]
+    other = APIClient()
+    other.force_authenticate(org.supervisor2)
+    assert other.get(f"/api/v1/billing/pay-links/{made.json()['id']}/").status_code == 404
+    assert other.post(f"/api/v1/billing/pay-links/{made.json()['id']}/revoke/", {}, format="json").status_code == 404
+    revoked = api.post(f"/api/v1/billing/pay-links/{made.json()['id']}/revoke/", {"reason": "x"}, format="json")
+    assert revoked.status_code == 200 and revoked.json()["is_live"] is False
+    assert api.get("/api/v1/billing/online-orders/").status_code == 200
