@@ -102,6 +102,8 @@ def online_order_start(*, link: PayLink, mode: str, amount=None, provider: str, 
         backend = get_provider(provider)
     except ProviderError as exc:
         raise AppError(str(exc), field="provider") from exc
+    if not backend.is_configured():
+        raise AppError("该支付方式暂不可用，请换一种支付方式。", field="provider")
     value = _amount_for(pay_quote(link), mode, amount)
     order = _order_create(link=link, amount=value, provider=provider)
     from .. import paylinks as codes
@@ -155,7 +157,8 @@ def online_payment_confirm(*, provider: str, notification: Notification) -> Conf
     note = notification
     if not note.paid:
         return Confirmed(Outcome.NOT_PAID)
-    order = (OnlineOrder.objects.select_for_update().select_related("customer__station")
+    # of=self: lock the order only, not its customer and station (every payment of a station would queue)
+    order = (OnlineOrder.objects.select_for_update(of=("self",)).select_related("customer__station")
              .filter(out_trade_no=note.out_trade_no, provider=provider).first())
     if order is None:
         log.warning("payment notification from %s for unknown order %s (txn %s, %s yuan)", provider,

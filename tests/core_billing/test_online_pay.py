@@ -294,3 +294,12 @@ def test_codes_are_stored_hashed(client, org, sim, django_capture_on_commit_call
     from core_billing.services.selfservice import _key
     stored = cache.get(_key("code", org.customer1.pk))
     assert stored and code not in repr(stored)
+
+
+def test_an_offered_provider_without_credentials_is_refused(org, settings):
+    settings.PAYMENT_PROVIDERS_OFFERED = ["simulator", "alipay"]
+    open_season()
+    link = link_for(org.customer1)
+    with pytest.raises(AppError, match="暂不可用"):
+        online_order_start(link=link, mode="full", provider="alipay")
+    assert not OnlineOrder.objects.exists()
