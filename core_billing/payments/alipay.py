@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import json
 from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -63,6 +63,10 @@ class AlipayProvider(PaymentProvider):
         }
         params["sign"] = rsa2_sign(self.options["PRIVATE_KEY"], sign_content(params))
         return params
+
+    def checkout_origins(self) -> list[str]:
+        parts = urlsplit(self.options["GATEWAY"])
+        return [f"{parts.scheme}://{parts.netloc}"]
 
     def start(self, order, ctx: CheckoutContext) -> str:
         return f"{self.options['GATEWAY']}?{urlencode(self.request_params(order, ctx))}"

@@ -74,6 +74,11 @@ class PaymentProvider:
         """The answer to a notification that failed verification."""
         return Answer(403, "invalid signature")
 
+    def checkout_origins(self) -> list[str]:
+        """Where the pay form's redirect goes: the CSP's form-action must allow them
+        (browsers apply it to the redirect after a form is posted)."""
+        return []
+
 
 def yuan(amount: Decimal) -> str:
     return f"{Decimal(amount):.2f}"

@@ -63,6 +63,9 @@ class SimulatorProvider(PaymentProvider):
                               compress=True)
         return f"{settings.PUBLIC_BASE_URL}/paysim/checkout/?s={token}"
 
+    def checkout_origins(self) -> list[str]:
+        return [settings.PUBLIC_BASE_URL]
+
     def parse_notification(self, request: NotifyRequest) -> Notification:
         header = request.headers.get(HEADER, "")
         parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)

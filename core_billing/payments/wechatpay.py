@@ -60,6 +60,9 @@ class WechatPayProvider(PaymentProvider):
         return bool(o.get("APP_ID") and o.get("MCH_ID") and o.get("SERIAL_NO") and o.get("PRIVATE_KEY")
                     and o.get("PLATFORM_PUBLIC_KEY") and len(o.get("API_V3_KEY", "")) == 32)
 
+    def checkout_origins(self) -> list[str]:
+        return ["https://wx.tenpay.com"]  # where h5_url points
+
     def order_body(self, order, ctx: CheckoutContext) -> dict:
         return {"appid": self.options["APP_ID"], "mchid": self.options["MCH_ID"], "description": ctx.subject,
                 "out_trade_no": order.out_trade_no, "notify_url": ctx.notify_url,

@@ -68,10 +68,13 @@ def pay_page(request, code: str):
             error = exc.message
     quote = pay_quote(link)
     providers = offered_providers()
-    return render(request, "core_billing/pay/pay.html", {
+    response = render(request, "core_billing/pay/pay.html", {
         **_customer_ctx(link.customer), "code": code, "quote": quote, "lines": quote.lines, "providers": providers,
         "error": error, "mode": mode, "amount": amount, "min_instalment": quote.minimum, "link": link,
         "today": timezone.localdate()}, status=400 if error else 200)
+    # the form's answer redirects to the provider's checkout; browsers hold that redirect to form-action
+    response._csp_update = {"form-action": sorted({o for p in providers for o in p.checkout_origins()})}
+    return response
 
 
 def _done_ctx(link: PayLink, order: OnlineOrder) -> dict:

@@ -107,3 +107,14 @@ def test_the_pay_page_offers_the_configured_providers(client, org, providers):
     body = client.get(f"/p/{codes.code_for(link_for(org.customer1).token)}").content.decode()
     assert all(f'id="pay-{name}"' in body for name in ("simulator", "alipay", "wechatpay"))
     assert "支付宝" in body and "微信支付" in body
+
+
+def test_the_pay_page_lets_its_form_redirect_to_the_providers(client, org, providers):
+    from core_billing import paylinks as codes
+    open_season()
+    response = client.get(f"/p/{codes.code_for(link_for(org.customer1).token)}")
+    policy = response["Content-Security-Policy"]
+    form_action = next(d for d in policy.split(";") if d.strip().startswith("form-action"))
+    assert "'self'" in form_action and "https://openapi.alipay.com" in form_action
+    assert "https://wx.tenpay.com" in form_action
+    assert "script-src 'self'" in policy  # scripts stay strict
