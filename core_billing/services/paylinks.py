@@ -85,7 +85,7 @@ def paylinks_for_customers(customers: Iterable[Customer], season=None) -> dict[i
         PayLink.objects.bulk_create(
             [PayLink(station_id=people[cid], customer_id=cid, season_id=season_id, token=token, created_at=now,
                      expires_at=now + _ttl()) for cid, token in fresh.items()],
-            batch_size=5000, ignore_conflicts=True)
+            batch_size=9000 if connection.vendor == "postgresql" else 1000, ignore_conflicts=True)
         # which of ours went in (a clashing token belongs to somebody else's row)
         mine = {}
         values = list(fresh.values())
