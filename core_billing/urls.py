@@ -5,6 +5,7 @@ from . import views
 from .payments import simulator as paysim
 from .views import billing as billing_views
 from .views import pay as pay_views
+from .views import paylinks_staff
 
 console = ([
     path("", views.home, name="home"),
@@ -32,6 +33,7 @@ billing = ([
     path("prices/preview/", billing_views.price_preview, name="price-preview"),
     path("quote/", billing_views.quote, name="quote"),
     path("seasons/", billing_views.seasons, name="seasons"),
+    path("customers/<int:pk>/pay-link/", paylinks_staff.customer_paylink, name="customer-paylink"),
 ], "billing")
 
 # Customer pages: no staff login.  /p/<code> stays short for SMS (12 characters).

@@ -1,6 +1,7 @@
 """Pay links: short, signed, expiring, revocable, bound to one customer; made in
 bulk for campaigns with a few queries; a bad link shows one friendly page."""
 import datetime as dt
+import re
 from urllib.parse import urlparse
 
 import pytest
@@ -164,3 +165,16 @@ def test_the_api_creates_lists_and_revokes_links_within_the_station(org):
     revoked = api.post(f"/api/v1/billing/pay-links/{made.json()['id']}/revoke/", {"reason": "x"}, format="json")
     assert revoked.status_code == 200 and revoked.json()["is_live"] is False
     assert api.get("/api/v1/billing/online-orders/").status_code == 200
+
+
+def test_the_customer_page_hands_out_and_revokes_links(client, org):
+    client.force_login(org.service1)
+    page = client.get(f"/customers/{org.customer1.pk}/").content.decode()
+    assert "暂无有效的缴费链接" in page
+    client.post(f"/billing/customers/{org.customer1.pk}/pay-link/", {"action": "create"})
+    page = client.get(f"/customers/{org.customer1.pk}/").content.decode()
+    url = re.search(r'id="pay-link-url">([^<]+)<', page).group(1)
+    assert paylink_resolve(path_of(url)[3:]).link.customer_id == org.customer1.pk
+    assert client.post(f"/billing/customers/{org.customer2.pk}/pay-link/", {"action": "create"}).status_code == 404
+    client.post(f"/billing/customers/{org.customer1.pk}/pay-link/", {"action": "revoke", "reason": "换户主"})
+    assert paylink_resolve(path_of(url)[3:]).problem == "revoked"
