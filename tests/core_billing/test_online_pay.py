@@ -16,7 +16,7 @@ from core_billing.models import OnlineOrder, Receipt
 from core_billing.services.online import online_order_start, pay_quote
 from messaging.models import Message
 from tests import factories as f
-from tests.core_billing.payfix import (keys, link_for, notice, open_season, post_notice, providers,  # noqa: F401
+from tests.core_billing.payfix import (keys, link_for, open_season, post_notice, providers,  # noqa: F401
                                        simulator_notice, today)
 from tests.integration.conftest import wait_until
 
