@@ -419,3 +419,51 @@ LOGGING = {
 # --- metrics ----------------------------------------------------------------
 # /metrics answers loopback scrapes, and others that send "Authorization: Bearer <METRICS_TOKEN>".
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+
+# --- online payments and pay links (core_billing) ----------------------------------
+def _pem(name: str) -> str:
+    """A key given inline (PEM text) or as the path of a PEM file."""
+    value = os.environ.get(name, "").strip()
+    if value and not value.startswith("-----") and Path(value).is_file():
+        return Path(value).read_text()
+    return value.replace("\\n", "\n")
+
+
+PAY_LINK_TTL_DAYS = int(os.environ.get("PAY_LINK_TTL_DAYS", "30"))
+# An instalment paid online is at least this many yuan (or everything owed, if less).
+PAY_MIN_INSTALMENT = Decimal(os.environ.get("PAY_MIN_INSTALMENT", "100"))
+# The providers offered on the pay page, in this order (names in PAYMENT_PROVIDERS).
+PAYMENT_PROVIDERS_OFFERED = env_list("PAYMENT_PROVIDERS_OFFERED", "simulator")
+PAYMENT_PROVIDERS = {
+    "simulator": {
+        "BACKEND": "core_billing.payments.simulator.SimulatorProvider",
+        # The bundled checkout (/paysim/) signs its notifications with this.
+        "SECRET": os.environ.get("PAYSIM_SECRET") or _hashlib.sha256(f"nuanxin-paysim:{SECRET_KEY}".encode()).hexdigest(),
+        "NOTIFY_DELAY_MS": int(os.environ.get("PAYSIM_NOTIFY_DELAY_MS", "0")),
+    },
+    "alipay": {
+        "BACKEND": "core_billing.payments.alipay.AlipayProvider",
+        "APP_ID": os.environ.get("ALIPAY_APP_ID", ""),
+        "PRIVATE_KEY": _pem("ALIPAY_PRIVATE_KEY"),
+        "ALIPAY_PUBLIC_KEY": _pem("ALIPAY_PUBLIC_KEY"),
+        "GATEWAY": os.environ.get("ALIPAY_GATEWAY", "https://openapi.alipay.com/gateway.do"),
+    },
+    "wechatpay": {
+        "BACKEND": "core_billing.payments.wechatpay.WechatPayProvider",
+        "APP_ID": os.environ.get("WECHATPAY_APP_ID", ""),
+        "MCH_ID": os.environ.get("WECHATPAY_MCH_ID", ""),
+        "SERIAL_NO": os.environ.get("WECHATPAY_SERIAL_NO", ""),
+        "PRIVATE_KEY": _pem("WECHATPAY_PRIVATE_KEY"),
+        "PLATFORM_PUBLIC_KEY": _pem("WECHATPAY_PLATFORM_PUBLIC_KEY"),
+        "API_V3_KEY": os.environ.get("WECHATPAY_API_V3_KEY", ""),
+        "API_BASE": os.environ.get("WECHATPAY_API_BASE", "https://api.mch.weixin.qq.com"),
+        "TIMEOUT": float(os.environ.get("WECHATPAY_TIMEOUT", "10")),
+    },
+}
+# Customer self-service (look up bills by account number + an SMS code).
+SELF_SERVICE_CODE_TTL = int(os.environ.get("SELF_SERVICE_CODE_TTL", "300"))
+SELF_SERVICE_CODE_ATTEMPTS = int(os.environ.get("SELF_SERVICE_CODE_ATTEMPTS", "5"))
+SELF_SERVICE_CODES_PER_PHONE_HOUR = int(os.environ.get("SELF_SERVICE_CODES_PER_PHONE_HOUR", "5"))
+SELF_SERVICE_CODE_INTERVAL = int(os.environ.get("SELF_SERVICE_CODE_INTERVAL", "60"))
+SELF_SERVICE_REQUESTS_PER_IP_HOUR = int(os.environ.get("SELF_SERVICE_REQUESTS_PER_IP_HOUR", "20"))
+SELF_SERVICE_SESSION_MINUTES = int(os.environ.get("SELF_SERVICE_SESSION_MINUTES", "30"))

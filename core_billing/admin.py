@@ -246,3 +246,32 @@ class PriceChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- online payments: read-only; links are revoked through the audited service ---------
+
+from .models import OnlineOrder, PayLink  # noqa: E402
+from .services.paylinks import paylink_revoke  # noqa: E402
+
+
+@admin.register(PayLink)
+class PayLinkAdmin(ReadOnlyAdmin):
+    list_display = ("token", "customer", "season", "station", "created_at", "expires_at", "revoked_at")
+    list_filter = ("station",)
+    search_fields = ("customer__account_no", "token")
+    list_select_related = ("customer", "season", "station")
+    actions = ["revoke"]
+
+    @admin.action(description=_("Revoke the selected pay links"))
+    def revoke(self, request, queryset):
+        for link in queryset:
+            paylink_revoke(actor=request.user, link=link, reason=str(_("revoked in admin")))
+
+
+@admin.register(OnlineOrder)
+class OnlineOrderAdmin(ReadOnlyAdmin):
+    list_display = ("out_trade_no", "customer", "provider", "amount", "status", "provider_txn_id", "created_at",
+                    "paid_at")
+    list_filter = ("status", "provider", "station")
+    search_fields = ("out_trade_no", "provider_txn_id", "customer__account_no")
+    list_select_related = ("customer",)

@@ -14,6 +14,9 @@ class CoreBillingConfig(AppConfig):
         from .roles import sync_roles_after_migrate
         from .services.balances import register_sqlite_functions
 
+        from .views.paylinks_staff import register as register_pay_panel
+
+        register_pay_panel()
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="nuanxin.sync_roles")
         connection_created.connect(register_sqlite_functions, dispatch_uid="nuanxin.sqlite_functions")
         register_nav(_("Desk"), "billing:desk", "core_billing.view_seasonaccount", order=10)

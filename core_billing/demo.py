@@ -152,5 +152,7 @@ def seed_org(*, customers: int = 2000, seed: int = 20261128, log=print) -> dict:
 def seed(*, org: dict, log=print) -> None:
     """Billing demo data (seasons, prices, accounts, payments), after seed_org."""
     from .demo_billing import seed as seed_billing
+    from .demo_pay import seed as seed_pay
 
     seed_billing(org=org, log=log)
+    seed_pay(org=org, log=log)

@@ -43,6 +43,8 @@ _BILLING_VIEW = [
     "core_billing.view_receipt",
     "core_billing.view_accountchange",
     "core_billing.view_adjustment",
+    "core_billing.view_paylink",
+    "core_billing.view_onlineorder",
 ]
 
 ROLE_PERMISSIONS: dict[str, list[str]] = {

@@ -11,6 +11,9 @@ sees a payment that was rolled back, and billing never imports messaging.
     balances_changed(customer_ids, season_id)
         balances moved for these customers (price change, correction, adjustment, ...);
         customer_ids is None when a whole season moved.
+    verification_code_requested(customer_id, station_id, phone, code, minutes)
+        a customer asked for a self-service verification code; the listener
+        (messaging) texts `code` to `phone`; it is valid for `minutes`.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ payment_recorded = Signal()
 payment_reversed = Signal()
 account_status_changed = Signal()
 balances_changed = Signal()
+verification_code_requested = Signal()
 
 
 def send_on_commit(signal: Signal, **kwargs) -> None:

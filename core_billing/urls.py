@@ -2,7 +2,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from . import views
+from .payments import simulator as paysim
 from .views import billing as billing_views
+from .views import pay as pay_views
+from .views import paylinks_staff
 
 console = ([
     path("", views.home, name="home"),
@@ -30,9 +33,24 @@ billing = ([
     path("prices/preview/", billing_views.price_preview, name="price-preview"),
     path("quote/", billing_views.quote, name="quote"),
     path("seasons/", billing_views.seasons, name="seasons"),
+    path("customers/<int:pk>/pay-link/", paylinks_staff.customer_paylink, name="customer-paylink"),
 ], "billing")
 
+# Customer pages: no staff login.  /p/<code> stays short for SMS (12 characters).
+pay = ([
+    path("p/<str:code>", pay_views.pay_page, name="link"),
+    path("p/<str:code>/done/<str:out_trade_no>/", pay_views.pay_done, name="done"),
+    path("r/<str:code>", pay_views.receipt_public, name="receipt"),
+    path("my/", pay_views.my_login, name="my"),
+    path("my/bills/", pay_views.my_bills, name="my-bills"),
+    path("my/pay/", pay_views.my_pay, name="my-pay"),
+    path("my/receipts/<int:pk>/", pay_views.my_receipt, name="my-receipt"),
+    path("my/logout/", pay_views.my_logout, name="my-logout"),
+    path("paysim/checkout/", paysim.checkout, name="paysim-checkout"),
+], "pay")
+
 urlpatterns = [
+    path("", include(pay)),
     path("login/", auth_views.LoginView.as_view(template_name="core_billing/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -17,6 +17,8 @@ class MessagingConfig(AppConfig):
 
         from .metrics import gateway_latency, messages_by_status
 
+        from . import receivers  # noqa: F401  (billing's signals: receipt SMS, verification codes)
+
         register_source("messages", messages_by_status)
         register_source("gateway_latency", gateway_latency)
         register_builtin_providers()

@@ -21,7 +21,7 @@ urlpatterns = [
     *router.urls,
 ]
 
-from . import billing  # noqa: E402
+from . import billing, pay  # noqa: E402
 
 billing_router = DefaultRouter()
 billing_router.register("seasons", billing.SeasonViewSet, basename="season")
@@ -34,6 +34,8 @@ billing_router.register("accounts", billing.AccountViewSet, basename="account")
 billing_router.register("receipts", billing.ReceiptViewSet, basename="receipt")
 billing_router.register("adjustments", billing.AdjustmentViewSet, basename="adjustment")
 billing_router.register("entries", billing.LedgerEntryViewSet, basename="ledger-entry")
+billing_router.register("pay-links", pay.PayLinkViewSet, basename="pay-link")
+billing_router.register("online-orders", pay.OnlineOrderViewSet, basename="online-order")
 
 urlpatterns += [
     path("billing/quote/", billing.QuoteView.as_view(), name="billing-quote"),

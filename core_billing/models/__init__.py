@@ -15,6 +15,7 @@ from .org import (
     PhoneKind,
     Station,
 )
+from .paylinks import OnlineOrder, PayLink
 from .staff import CollectorAssignment, User
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
     "ExchangeStation",
     "HeatingStatus",
     "ImportJob",
+    "OnlineOrder",
+    "PayLink",
     "MeteringMode",
     "PhoneKind",
     "Station",

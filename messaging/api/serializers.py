@@ -68,7 +68,7 @@ class SegmentsSerializer(serializers.Serializer):
 
 class MessageSerializer(serializers.ModelSerializer):
     recipient_name = serializers.CharField(read_only=True)
-    topic_name = serializers.CharField(source="topic.name", default=None, read_only=True)
+    topic_name = serializers.CharField(source="topic.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = Message
