@@ -87,15 +87,14 @@ def _targets(base: str) -> dict[str, list[str]]:
 
 
 def _pay_paths() -> list[str]:
-    """Pay-page links, when the pay-link service exists (issue 6)."""
-    try:
-        from core_billing.services.paylinks import paylinks_for_customers  # type: ignore[attr-defined]
-    except ImportError:
-        return []
+    """Pay pages of customers who owe (the link in their dunning SMS), as paths on the server under test."""
+    from urllib.parse import urlsplit
+
     from core_billing.models import Customer
+    from core_billing.services.paylinks import paylinks_for_customers
 
     customers = list(Customer.objects.filter(arrears_total__gt=0)[:300])
-    return [urlpath for urlpath in paylinks_for_customers(customers).values()]
+    return [urlsplit(url).path for url in paylinks_for_customers(customers).values()]
 
 
 class Recorder:
