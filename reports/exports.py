@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.errors import AppError, PermissionDeniedError
 
@@ -123,5 +123,5 @@ def sources_for(actor) -> list[ExportSource]:
 
 
 def kind_label(kind: str):
-    return {TEXT: _("text"), INT: _("integer"), MONEY: _("money"), DECIMAL: _("decimal"), PERCENT: _("percentage"),
+    return {TEXT: pgettext_lazy("column type", "text"), INT: _("integer"), MONEY: _("money"), DECIMAL: _("decimal"), PERCENT: _("percentage"),
             DATE: _("date"), DATETIME: _("date and time")}[kind]

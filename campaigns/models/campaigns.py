@@ -14,7 +14,7 @@ A marketing campaign that would start (or go on) in quiet hours goes back to
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.scoping import ScopedManager
 
@@ -24,7 +24,7 @@ class CampaignStatus(models.TextChoices):
     RUNNING = "running", _("creating messages")
     PAUSED = "paused", _("paused")
     SENDING = "sending", _("sending")
-    FINISHED = "finished", _("finished")
+    FINISHED = "finished", pgettext_lazy("campaign status", "finished")
     CANCELLED = "cancelled", _("cancelled")
 
 

@@ -1,5 +1,5 @@
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.models import Building, Community, CustomerType, ExchangeStation, Season, Station, User
 from core_billing.models.org import HeatingStatus
@@ -27,7 +27,7 @@ class CriteriaForm(forms.Form):
                                                  required=False, widget=forms.SelectMultiple(attrs=MULTI))
     buildings = forms.ModelMultipleChoiceField(label=_("buildings"), queryset=Building.objects.none(),
                                                required=False, widget=forms.SelectMultiple(attrs=MULTI))
-    units = forms.CharField(label=_("units"), required=False, max_length=100,
+    units = forms.CharField(label=pgettext_lazy("audience", "units"), required=False, max_length=100,
                             help_text=_("Unit numbers separated by commas, e.g. 1,2"))
     customer_types = forms.ModelMultipleChoiceField(label=_("customer types"), queryset=CustomerType.objects.none(),
                                                     required=False, widget=forms.SelectMultiple(attrs=MULTI))

@@ -3,13 +3,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.scoping import ScopedManager
 
 
 class WorkOrderStatus(models.TextChoices):
-    CREATED = "created", _("created")
+    CREATED = "created", pgettext_lazy("work order status", "created")
     ASSIGNED = "assigned", _("assigned")
     ACCEPTED = "accepted", _("accepted")
     IN_PROGRESS = "in_progress", _("in progress")
@@ -89,14 +89,14 @@ class WorkOrderCounter(models.Model):
 class WorkOrder(models.Model):
     station = models.ForeignKey("core_billing.Station", on_delete=models.PROTECT, related_name="+",
                                 verbose_name=_("heating station"))
-    number = models.CharField(_("number"), max_length=24)
+    number = models.CharField(pgettext_lazy("work order", "number"), max_length=24)
     customer = models.ForeignKey("core_billing.Customer", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="work_orders", verbose_name=_("customer"))
     address = models.CharField(_("address"), max_length=200)
-    contact_name = models.CharField(_("contact"), max_length=64)
+    contact_name = models.CharField(pgettext_lazy("work order", "contact"), max_length=64)
     contact_phone = models.CharField(_("contact phone"), max_length=20)
     problem = models.TextField(_("problem"))
-    category = models.CharField(_("category"), max_length=16, choices=WorkOrderCategory.choices,
+    category = models.CharField(pgettext_lazy("work order", "category"), max_length=16, choices=WorkOrderCategory.choices,
                                 default=WorkOrderCategory.NO_HEAT)
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     appointment_start = models.DateTimeField(_("appointment from"), null=True, blank=True)
@@ -155,7 +155,7 @@ class WorkOrderEvent(models.Model):
         SYSTEM = "system", _("system")
 
     class Kind(models.TextChoices):
-        CREATED = "created", _("created")
+        CREATED = "created", pgettext_lazy("work order status", "created")
         ASSIGNED = "assigned", _("assigned")
         REASSIGNED = "reassigned", _("reassigned")
         ACCEPTED = "accepted", _("accepted")

@@ -1,5 +1,5 @@
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.models import Customer, Station
 from core_billing.scoping import is_head_office
@@ -15,10 +15,10 @@ class WorkOrderForm(forms.Form):
                                  help_text=_("Fills in the address, name and phone from the registry."))
     station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False)
     address = forms.CharField(label=_("address"), required=False, max_length=200)
-    contact_name = forms.CharField(label=_("contact"), required=False, max_length=64)
+    contact_name = forms.CharField(label=pgettext_lazy("work order", "contact"), required=False, max_length=64)
     contact_phone = forms.CharField(label=_("contact phone"), required=False, max_length=32)
     problem = forms.CharField(label=_("problem"), widget=forms.Textarea(attrs={"rows": 3}))
-    category = forms.ChoiceField(label=_("category"), choices=WorkOrderCategory.choices)
+    category = forms.ChoiceField(label=pgettext_lazy("work order", "category"), choices=WorkOrderCategory.choices)
     priority = forms.ChoiceField(label=_("priority"), choices=Priority.choices)
     appointment_start = forms.DateTimeField(label=_("appointment from"), required=False, widget=DATETIME,
                                             input_formats=["%Y-%m-%dT%H:%M"])

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.scoping import ScopedManager, StationScopedQuerySet
 
@@ -23,8 +23,8 @@ class InboundMessage(models.Model):
                                 related_name="+", verbose_name=_("heating station"))
     gateway = models.CharField(_("gateway"), max_length=32)
     gateway_ref = models.CharField(max_length=64, blank=True)
-    phone = models.CharField(_("from"), max_length=20, db_index=True)
-    to = models.CharField(_("to"), max_length=32, blank=True)
+    phone = models.CharField(pgettext_lazy("sms", "from"), max_length=20, db_index=True)
+    to = models.CharField(pgettext_lazy("sms", "to"), max_length=32, blank=True)
     body = models.TextField(_("text"))
     customer = models.ForeignKey("core_billing.Customer", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("customer"))
@@ -64,7 +64,7 @@ class OptOut(models.Model):
     """The marketing consent of one mobile number: the person at that number
     asked us to stop (退订) or to start again (订阅)."""
 
-    phone = models.CharField(_("phone"), max_length=20, unique=True)
+    phone = models.CharField(pgettext_lazy("sms", "phone"), max_length=20, unique=True)
     is_opted_out = models.BooleanField(_("opted out of marketing"), default=True)
     keyword = models.CharField(_("reply"), max_length=32, blank=True)
     source = models.CharField(_("source"), max_length=16, default="sms")  # sms | staff

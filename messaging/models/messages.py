@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.scoping import ScopedManager
 
@@ -49,7 +49,7 @@ class Message(models.Model):
                                  related_name="messages", verbose_name=_("customer"))
     staff = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
                               related_name="received_messages", verbose_name=_("staff recipient"))
-    phone = models.CharField(_("phone"), max_length=20)
+    phone = models.CharField(pgettext_lazy("sms", "phone"), max_length=20)
     body = models.TextField(_("text"))
     segments = models.PositiveSmallIntegerField(_("segments"), default=1)
     encoding = models.CharField(_("encoding"), max_length=8, default="ucs2")

@@ -1,5 +1,5 @@
 from django import forms
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy as _, pgettext_lazy
 
 from core_billing.models import Station, User
 from core_billing.roles import Role
@@ -98,7 +98,7 @@ class RecordFilterForm(forms.Form):
     station = forms.ModelChoiceField(label=_("heating station"), queryset=Station.objects.none(), required=False,
                                      empty_label=_("all"))
     status = forms.ChoiceField(label=_("status"), choices=[("", _("all")), *MessageStatus.choices], required=False)
-    phone = forms.CharField(label=_("phone"), max_length=32, required=False)
+    phone = forms.CharField(label=pgettext_lazy("sms", "phone"), max_length=32, required=False)
     season = forms.CharField(label=_("heating season"), max_length=16, required=False)
     topic = forms.ModelChoiceField(label=_("topic"), queryset=Topic.objects.none(), required=False,
                                    empty_label=_("all"))
