@@ -316,6 +316,6 @@ def seed(*, org: dict, log=print) -> None:
             log(f"{season.name}: {opened} accounts, " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
                 + f" ({time.monotonic() - started:.1f}s)")
         balances.refresh_everything(today)
-        season_close(actor=admin, season=Season.objects.get(pk=previous.pk), reason="演示数据：上一采暖季结账")
+        season_close(actor=admin, season=Season.objects.get(pk=previous.pk), reason="演示数据：上一供暖年度结账")
         log(f"balances refreshed ({time.monotonic() - started:.1f}s)")
     log(f"billing demo data committed in {time.monotonic() - started:.1f}s")

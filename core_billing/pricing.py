@@ -157,7 +157,7 @@ class Period:
 
 def check_periods(season_start: dt.date, season_end: dt.date, periods: Sequence[Period]) -> list[Period]:
     if season_end < season_start:
-        raise PricingError("采暖季结束日期早于开始日期。", "season_end")
+        raise PricingError("供暖年度结束日期早于开始日期。", "season_end")
     ordered = sorted(periods, key=lambda p: p.start)
     for n, p in enumerate(ordered):
         if p.status not in STATUSES:
@@ -165,7 +165,7 @@ def check_periods(season_start: dt.date, season_end: dt.date, periods: Sequence[
         if p.end < p.start:
             raise PricingError(f"时段 {p.start}～{p.end} 的结束日期早于开始日期。", "periods")
         if p.start < season_start or p.end > season_end:
-            raise PricingError(f"时段 {p.start}～{p.end} 超出采暖季 {season_start}～{season_end}。", "periods")
+            raise PricingError(f"时段 {p.start}～{p.end} 超出供暖年度 {season_start}～{season_end}。", "periods")
         if n and p.start <= ordered[n - 1].end:
             raise PricingError(f"时段 {ordered[n - 1].start}～{ordered[n - 1].end} 与 {p.start}～{p.end} 重叠。",
                                "periods")
@@ -218,7 +218,7 @@ def timeline(season_start: dt.date, season_end: dt.date, area: Decimal, status: 
     cursor = season_start
     for _n, change in ordered:
         if not season_start <= change.effective <= season_end:
-            raise PricingError(f"生效日期 {change.effective} 不在采暖季 {season_start}～{season_end} 内。",
+            raise PricingError(f"生效日期 {change.effective} 不在供暖年度 {season_start}～{season_end} 内。",
                                "effective_date")
         if change.status is not None and change.status not in STATUSES:
             raise PricingError(f"未知的供热状态“{change.status}”。", "heating_status")

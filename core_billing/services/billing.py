@@ -35,19 +35,19 @@ def current_season() -> Season | None:
     return Season.objects.filter(is_current=True).first()
 
 
-def require_head_office(actor, what: str = "采暖季设置") -> None:
+def require_head_office(actor, what: str = "供暖年度设置") -> None:
     if not is_head_office(actor):
         raise PermissionDeniedError(f"{what}为全公司统一设置，只有总站人员可以修改。")
 
 
 def require_open(season: Season, what: str = "") -> None:
     if not season.is_open:
-        raise AppError(f"采暖季 {season.name} 已结账，不能{what or '修改'}。", field="season")
+        raise AppError(f"供暖年度 {season.name} 已结账，不能{what or '修改'}。", field="season")
 
 
 def require_in_season(season: Season, day: dt.date, field: str = "effective_date") -> None:
     if not season.start_date <= day <= season.end_date:
-        raise AppError(f"日期 {day} 不在采暖季 {season.name}（{season.start_date}～{season.end_date}）内。",
+        raise AppError(f"日期 {day} 不在供暖年度 {season.name}（{season.start_date}～{season.end_date}）内。",
                        field=field)
 
 
@@ -65,7 +65,7 @@ def season_create(*, actor, name: str, start_date, end_date, heating_days: int |
                   standby_ratio: Any = "0.30", late_fee_start=None, late_fee_daily_rate: Any = "0",
                   late_fee_cap_ratio: Any = None, precision: str = "round_jiao", make_current: bool = False,
                   reason: str = "") -> Season:
-    require_perm(actor, "core_billing.add_season", "没有新建采暖季的权限。")
+    require_perm(actor, "core_billing.add_season", "没有新建供暖年度的权限。")
     require_head_office(actor)
     season = Season(
         name=str(name).strip(), start_date=parse_date(start_date, field="start_date", label="开始日期"),
@@ -102,7 +102,7 @@ def _make_current(actor, season: Season, reason: str) -> None:
 
 @transaction.atomic
 def season_make_current(*, actor, season: Season, reason: str = "") -> Season:
-    require_perm(actor, "core_billing.change_season", "没有修改采暖季的权限。")
+    require_perm(actor, "core_billing.change_season", "没有修改供暖年度的权限。")
     require_head_office(actor)
     _make_current(actor, season, reason)
     return season
@@ -113,7 +113,7 @@ def season_update(*, actor, season: Season, changes: dict[str, Any], reason: str
     """Change a season's settings; fees re-priced and late fees refreshed at once."""
     from .pricing_changes import reprice_season
 
-    require_perm(actor, "core_billing.change_season", "没有修改采暖季设置的权限。")
+    require_perm(actor, "core_billing.change_season", "没有修改供暖年度设置的权限。")
     require_head_office(actor)
     balances.lock_seasons([season.pk], exclusive=True)
     season = Season.objects.get(pk=season.pk)
@@ -131,14 +131,14 @@ def season_update(*, actor, season: Season, changes: dict[str, Any], reason: str
         return season
     has_accounts = SeasonAccount.objects.filter(season=season).exists()
     if has_accounts and set(changed) & set(DATE_FIELDS):
-        raise AppError("采暖季已开账，不能修改起止日期。", field=next(k for k in changed if k in DATE_FIELDS))
+        raise AppError("供暖年度已开账，不能修改起止日期。", field=next(k for k in changed if k in DATE_FIELDS))
     season.save()
     audit_record(actor=actor, action="season.update", obj=season, before={k: before[k] for k in changed},
                  after={k: after[k] for k in changed}, reason=reason)
     if has_accounts and set(changed) & set(REPRICING_FIELDS):
         reprice_season(actor=actor, season=season, customer_type=None,
                        before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-                       reason=reason or "采暖季设置变更")
+                       reason=reason or "供暖年度设置变更")
     elif has_accounts and set(changed) & set(LATE_FEE_FIELDS):
         balances.refresh(balances.season_scope(season))
     return season
@@ -152,7 +152,7 @@ def season_close(*, actor, season: Season, reason: str = "") -> Season:
     season = Season.objects.select_for_update().get(pk=season.pk)
     require_open(season, "再次结账")
     if season.is_current:
-        raise AppError("当前采暖季不能结账，请先开始新的采暖季。", field="season")
+        raise AppError("当前供暖年度不能结账，请先开始新的供暖年度。", field="season")
     season.status = Season.Status.CLOSED
     season.save(update_fields=["status"])
     audit_record(actor=actor, action="season.close", obj=season, before={"status": "open"},
@@ -174,14 +174,14 @@ def season_setting_save(*, actor, obj: models.Model, reason: str = "") -> models
     if not isinstance(obj, SETTING_MODELS):
         raise TypeError(f"not a season setting: {type(obj).__name__}")
     adding = obj._state.adding
-    require_perm(actor, _setting_perm(obj, "add" if adding else "change"), "没有修改采暖季设置的权限。")
+    require_perm(actor, _setting_perm(obj, "add" if adding else "change"), "没有修改供暖年度设置的权限。")
     require_head_office(actor)
     require_open(Season.objects.get(pk=obj.season_id))
     fields = model_fields(obj)
     if isinstance(obj, Tariff) and not adding:
         current = Tariff.objects.get(pk=obj.pk)
         if (current.season_id, current.customer_type_id) != (obj.season_id, obj.customer_type_id):
-            raise AppError("不能把单价移到别的采暖季或客户类型。", field="customer_type")
+            raise AppError("不能把单价移到别的供暖年度或客户类型。", field="customer_type")
         tariff_change(actor=actor, season=obj.season, customer_type=obj.customer_type,
                       unit_price=obj.unit_price, base_price=obj.base_price, heat_price=obj.heat_price,
                       reason=reason or "调整单价")
@@ -205,7 +205,7 @@ def season_setting_save(*, actor, obj: models.Model, reason: str = "") -> models
 
 @transaction.atomic
 def season_setting_delete(*, actor, obj: models.Model, reason: str = "") -> None:
-    require_perm(actor, _setting_perm(obj, "delete"), "没有删除采暖季设置的权限。")
+    require_perm(actor, _setting_perm(obj, "delete"), "没有删除供暖年度设置的权限。")
     require_head_office(actor)
     require_open(Season.objects.get(pk=obj.season_id))
     if isinstance(obj, Tariff) and SeasonAccount.objects.filter(season_id=obj.season_id,
@@ -242,7 +242,7 @@ def accounts_open(*, season: Season, customer_ids: Iterable[int] | None = None, 
         return 0
     missing = missing_tariffs(season, ids)
     if missing:
-        raise AppError(f"采暖季 {season.name} 还没有这些客户类型的单价：{'、'.join(missing)}。", field="customer_type")
+        raise AppError(f"供暖年度 {season.name} 还没有这些客户类型的单价：{'、'.join(missing)}。", field="customer_type")
     span = pricing.day_count(season.start_date, season.end_date)
     now = timezone.now()
     lit = balances.lit
@@ -304,11 +304,11 @@ def season_rollover(*, actor, source: Season, name: str, start_date, end_date, h
     the years between them), made current, accounts opened for every active
     customer.  Old arrears stay on their own seasons' accounts, untouched, and
     show as their own lines (BIL-10)."""
-    require_perm(actor, "core_billing.rollover_season", "没有开始新采暖季的权限。")
+    require_perm(actor, "core_billing.rollover_season", "没有开始新供暖年度的权限。")
     require_head_office(actor)
     start = parse_date(start_date, field="start_date", label="开始日期")
     if start <= source.end_date:
-        raise AppError(f"新采暖季须在 {source.name} 结束（{source.end_date}）之后开始。", field="start_date")
+        raise AppError(f"新供暖年度须在 {source.name} 结束（{source.end_date}）之后开始。", field="start_date")
     years = start.year - source.start_date.year
     season = season_create(
         actor=actor, name=name, start_date=start, end_date=end_date, heating_days=heating_days,

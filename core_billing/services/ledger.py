@@ -141,7 +141,7 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
         accounts_qs = accounts_qs.filter(season_id=getattr(season, "pk", season))
     ids = list(accounts_qs.values_list("pk", "season_id"))
     if not ids:
-        raise AppError("该户没有可缴费的采暖季账户。", field="season")
+        raise AppError("该户没有可缴费的供暖年度账户。", field="season")
     balances.lock_seasons([s for _a, s in ids], exclusive=False)
     accounts = list(SeasonAccount.objects.select_for_update(of=("self",)).select_related("season", "station")
                     .filter(pk__in=[a for a, _s in ids]).order_by("season__start_date"))
@@ -274,7 +274,7 @@ def adjustment_grant(*, actor, account: SeasonAccount, category: AdjustmentCateg
     balances.lock_seasons([account.season_id], exclusive=False)
     account = SeasonAccount.objects.select_for_update(of=("self",)).select_related("season").get(pk=account.pk)
     if category.season_id != account.season_id or not category.is_active:
-        raise AppError("该减免类别不适用于这个采暖季。", field="category")
+        raise AppError("该减免类别不适用于这个供暖年度。", field="category")
     amount, detail = adjustment_quote(account, category)
     if amount <= 0:
         raise AppError("按该类别计算的金额为 0。", field="category")

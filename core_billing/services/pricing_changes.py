@@ -136,7 +136,7 @@ def heating_change(*, actor, account: SeasonAccount, kind: str, effective_date, 
     require_open(season, "办理供热变更")
     require_in_season(season, day)
     if change_reason is not None and change_reason.season_id != season.pk:
-        raise AppError("变更原因不属于该采暖季。", field="change_reason")
+        raise AppError("变更原因不属于该供暖年度。", field="change_reason")
     note = (reason or "").strip()
     if not note and change_reason is None:
         raise AppError("请填写原因。", field="reason")

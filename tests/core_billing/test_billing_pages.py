@@ -143,7 +143,7 @@ def test_heating_change_and_adjust_pages(client, org):
     acc.refresh_from_db()
     assert acc.standby_fee == D("389.70")
     bad = client.post(url, {"kind": "resume", "effective_date": "2026-05-01", "reason": "x"})
-    assert "不在采暖季" in bad.content.decode()
+    assert "不在供暖年度" in bad.content.decode()
     client.force_login(org.supervisor1)
     url = reverse("billing:account-adjust", args=[acc.pk])
     assert "177.00" in client.get(url).content.decode()  # 2 元/m² × 88.50 m²
@@ -157,7 +157,7 @@ def test_seasons_page_rollover_and_close(client, org):
 
     f.season(late_start=None)
     body = page(client, org.manager, "billing:seasons").content.decode()
-    assert "2025-2026" in body and "开始新采暖季" not in body  # managers only look
+    assert "2025-2026" in body and "开始新供暖年度" not in body  # managers only look
     client.force_login(org.admin)
     r = client.post(reverse("billing:seasons"), {"rollover": "1", "name": "2026-2027", "start_date": "2026-11-15",
                                                  "end_date": "2027-03-15", "close_source": "on", "reason": "新年度"})
