@@ -12,8 +12,7 @@ import uuid
 from collections import Counter
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core_billing.audit import audit_record
@@ -151,14 +150,15 @@ def _run_chunk(campaign_id: int) -> bool:
             ours = set(NoRepeatClaim.objects.filter(token=token).values_list("customer_id", flat=True))
             skips[Skip.ALREADY_SENT] += sum(1 for cust in ready if cust.pk not in ours)
             ready = [cust for cust in ready if cust.pk in ours]
-        result = messages_create_bulk(actor=c.created_by, recipients=[Recipient(customer=cust) for cust in ready],
+        recipients = [Recipient(customer=cust) for cust in ready]
+        result = messages_create_bulk(actor=c.created_by, recipients=recipients,
                                       topic=c.topic, season=c.season, station=c.station_id, campaign_id=c.pk)
         for s in result.skipped:
             skips[s.reason] += 1
         if rules.no_repeat and ready:
-            mine = Message.objects.filter(campaign_id=c.pk, season=c.season, topic_id=c.topic_id,
-                                          customer_id=OuterRef("customer_id")).order_by("-pk").values("pk")[:1]
-            NoRepeatClaim.objects.filter(token=token).update(message_id=Subquery(mine))
+            gone = {id(s.recipient) for s in result.skipped}
+            written = [r.customer.pk for r in recipients if id(r) not in gone]
+            _claims_link(token, dict(zip(written, result.message_ids)))
             NoRepeatClaim.objects.filter(token=token, message_id__isnull=True).delete()  # skipped after all
         c.cursor = chunk[-1].pk
         c.created_count += len(result.message_ids)
@@ -170,6 +170,29 @@ def _run_chunk(campaign_id: int) -> bool:
         progress_set(progress_key(c.pk), done=c.created_count + c.skipped_total, total=c.targeted,
                      phase=S.RUNNING)
         return True
+
+
+def _claims_link(token: str, message_of: dict[int, int]) -> None:
+    """Point each of a chunk's claims at the message written for its customer, in one statement.
+
+    The ids are known in order from messages_create_bulk; a correlated subquery
+    per claim was quadratic on a messages table the planner thought empty."""
+    if not message_of:
+        return
+    table = connection.ops.quote_name(NoRepeatClaim._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"UPDATE {table} AS c SET message_id = v.mid FROM unnest(%s::bigint[], %s::bigint[]) "
+                           f"AS v(cid, mid) WHERE c.token = %s AND c.customer_id = v.cid",
+                           [list(message_of), list(message_of.values()), token])
+            return
+        items = list(message_of.items())
+        for i in range(0, len(items), 400):  # SQLite binds at most 999 parameters
+            part = items[i:i + 400]
+            whens = " ".join("WHEN %s THEN %s" for _ in part)
+            cursor.execute(f"UPDATE {table} SET message_id = CASE customer_id {whens} END "
+                           f"WHERE token = %s AND customer_id IN ({', '.join(['%s'] * len(part))})",
+                           [*(x for pair in part for x in pair), token, *(cid for cid, _m in part)])
 
 
 def _stop(campaign_id: int, *, note: str) -> None:
