@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,7 +23,8 @@ from core_billing.services._common import require_in_scope, require_perm
 from messaging.models import FINAL_STATUSES, Message
 from messaging.services.sending import Recipient, messages_create_bulk
 
-from ..audience import SendRules, Skip, check_visible, clean_filters, compile_audience, preview_counts, with_reason
+from ..audience import (SendRules, Skip, already_sent_among, check_visible, clean_filters, compile_audience,
+                        preview_counts, with_reason)
 from ..models import Campaign, CampaignStatus as S, DunningRun, NoRepeatClaim
 from ..quiet import in_quiet_hours, quiet_ends
 from ..selectors.campaigns import campaign_counts
@@ -127,8 +129,13 @@ def _run_chunk(campaign_id: int) -> bool:
             c.save(update_fields=["status", "scheduled_at", "held"])
             return False
         rules = rules_of(c)
-        chunk = list(with_reason(audience_of(c).filter(pk__gt=c.cursor), rules)
+        # the phone and opt-out reasons in the query; already-sent per chunk (already_sent_among)
+        chunk = list(with_reason(audience_of(c).filter(pk__gt=c.cursor), replace(rules, no_repeat=False))
                      .select_related("building__community").order_by("pk")[:_chunk_size()])
+        already = already_sent_among(rules, [cust.pk for cust in chunk if not cust.skip_reason])
+        for cust in chunk:
+            if not cust.skip_reason and cust.pk in already:
+                cust.skip_reason = Skip.ALREADY_SENT
         if not chunk:
             c.status, c.heartbeat_at = S.SENDING, now
             c.save(update_fields=["status", "heartbeat_at"])
