@@ -68,11 +68,19 @@ def stop_group(proc, timeout: float = 20) -> None:
     import signal
     import subprocess
 
-    if proc.poll() is not None:
-        return
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    # the leader may go first while its children (gunicorn workers finishing queued requests) still hold
+    # database connections, and the throw-away database cannot be dropped until they are gone
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline + 5:  # a zombie nobody reaps would answer for ever: give up then
+        try:
+            os.killpg(proc.pid, signal.SIGKILL if time.monotonic() > deadline else 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)

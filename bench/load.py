@@ -10,48 +10,18 @@ import asyncio
 import os
 import random
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 
-from bench import harness
+from bench import _http, harness
+from bench._http import Recorder
 
-import logging
-
-logging.getLogger("httpx").setLevel(logging.WARNING)
-
-ROOT = Path(__file__).resolve().parents[1]
 USERS = 2000
 DURATION = 60.0
 GOAL_P99_MS = 500.0
 STAFF = [f"{role}{k}" for role in ("service", "supervisor", "collector", "dispatcher") for k in (1, 2, 3)]
-
-
-def _start_server(port: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": harness.database_url(), "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
-           "HTTPS": "1", "SERVE_HOST": "127.0.0.1", "SERVE_PORT": str(port), "LOG_LEVEL": "WARNING",
-           "PUBLIC_BASE_URL": f"https://127.0.0.1:{port}"}
-    log = open(Path(settings.VAR_DIR) / "bench-load-server.log", "w")
-    proc = subprocess.Popen([sys.executable, "manage.py", "runserve"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    import httpx
-
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"https://127.0.0.1:{port}/healthz", verify=False, timeout=2).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.5)
-    harness.stop_group(proc)
-    raise RuntimeError(f"make serve did not come up; see {log.name}")
 
 
 async def _login(client, base: str, username: str) -> dict:
@@ -97,28 +67,8 @@ def _pay_paths() -> list[str]:
     return [urlsplit(url).path for url in paylinks_for_customers(customers).values()]
 
 
-class Recorder:
-    def __init__(self):
-        self.latencies: list[float] = []
-        self.errors = 0
-        self.by_kind: dict[str, list[float]] = {}
-
-    def add(self, kind: str, seconds: float, ok: bool):
-        self.latencies.append(seconds)
-        self.by_kind.setdefault(kind, []).append(seconds)
-        if not ok:
-            self.errors += 1
-
-
-async def _request(client, base, path, cookies, rec: Recorder, kind: str):
-    started = time.perf_counter()
-    ok = False
-    try:
-        response = await client.get(base + path, cookies=cookies)
-        ok = response.status_code < 400
-    except Exception:  # timeouts and resets count as errors, never stop the run
-        ok = False
-    rec.add(kind, time.perf_counter() - started, ok)
+async def _request(client, base, path, cookies, rec: Recorder, kind: str, due: float | None = None):
+    await _http.request(client, rec, kind, "GET", base + path, due=due, cookies=cookies)
 
 
 async def _user(n: int, client, base, sessions, pages, pay, rec: Recorder, until: float):
@@ -137,11 +87,8 @@ async def _user(n: int, client, base, sessions, pages, pay, rec: Recorder, until
 
 
 async def _phase_users(base, sessions, pages, pay) -> Recorder:
-    import httpx
-
     rec = Recorder()
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(verify=False, timeout=30, limits=limits) as client:
+    async with _http.client() as client:
         until = time.monotonic() + DURATION
         await asyncio.gather(*[_user(n, client, base, sessions, pages, pay, rec, until) for n in range(USERS)])
     return rec
@@ -149,35 +96,14 @@ async def _phase_users(base, sessions, pages, pay) -> Recorder:
 
 async def _phase_ramp(base, sessions, pages, pay) -> list[dict]:
     """Open loop: a fixed number of requests per second regardless of answers, rising until p99 > 500 ms."""
-    import httpx
-
-    steps = []
     rng = random.Random(7)
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(verify=False, timeout=30, limits=limits) as client:
-        for rate in (50, 100, 150, 200, 300, 400, 600):
-            rec = Recorder()
-            tasks = []
-            started = time.monotonic()
-            for i in range(int(rate * 10)):
-                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
-                user = STAFF[i % len(STAFF)]
-                if pay and i % 4 == 0:
-                    tasks.append(asyncio.create_task(_request(client, base, rng.choice(pay), {}, rec, "pay page")))
-                else:
-                    path = rng.choice(pages[user[-1]])
-                    tasks.append(asyncio.create_task(_request(client, base, path, sessions[user], rec, "x")))
-            await asyncio.gather(*tasks)
-            elapsed = time.monotonic() - started
-            p99 = harness.percentile(rec.latencies, 99) * 1000
-            steps.append({"offered": rate, "achieved": round(len(rec.latencies) / elapsed, 1),
-                          "p50_ms": round(harness.percentile(rec.latencies, 50) * 1000, 1),
-                          "p99_ms": round(p99, 1), "errors": rec.errors})
-            print(f"   ramp {rate}/s: achieved {steps[-1]['achieved']}/s, p99 {p99:.0f} ms, {rec.errors} errors",
-                  flush=True)
-            if p99 > GOAL_P99_MS or rec.errors > len(rec.latencies) * 0.01:
-                break
-    return steps
+    async with _http.client() as client:
+        def fire(i: int, due: float, rec: Recorder):
+            user = STAFF[i % len(STAFF)]
+            if pay and i % 4 == 0:
+                return _request(client, base, rng.choice(pay), {}, rec, "pay page", due)
+            return _request(client, base, rng.choice(pages[user[-1]]), sessions[user], rec, "x", due)
+        return await _http.ramp((50, 100, 150, 200, 300, 400, 600), 10, fire, GOAL_P99_MS)
 
 
 def run(args) -> dict:
@@ -189,14 +115,9 @@ def run(args) -> dict:
     with harness.timer() as seeded:
         call_command("seed_demo", customers=customers, stdout=open(os.devnull, "w"))
     print(f"   seeded {customers} households in {seeded['seconds']:.0f}s")
-    port = harness.free_port()
-    base = f"https://127.0.0.1:{port}"
-    server = _start_server(port)
-    try:
-        import httpx
-
+    with _http.served("bench-load-server.log") as base:
         async def logins():
-            async with httpx.AsyncClient(verify=False, timeout=30) as client:
+            async with _http.client() as client:
                 return dict(zip(STAFF, await asyncio.gather(*[_login(client, base, u) for u in STAFF])))
 
         sessions = asyncio.run(logins())
@@ -204,14 +125,11 @@ def run(args) -> dict:
         with harness.timer() as t:
             rec = asyncio.run(_phase_users(base, sessions, pages, pay))
         steps = asyncio.run(_phase_ramp(base, sessions, pages, pay))
-    finally:
-        harness.stop_group(server)
     n = len(rec.latencies)
     p99 = harness.percentile(rec.latencies, 99) * 1000
-    best = max((s["achieved"] for s in steps if s["p99_ms"] <= GOAL_P99_MS and s["errors"] == 0), default=0)
-    for kind, values in sorted(rec.by_kind.items()):
-        print(f"   {kind}: {len(values)} requests, p50 {harness.percentile(values, 50) * 1000:.0f} ms, "
-              f"p99 {harness.percentile(values, 99) * 1000:.0f} ms")
+    best = _http.best_within(steps, GOAL_P99_MS)
+    for kind, row in rec.kinds().items():
+        print(f"   {kind}: {row['n']} requests, p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms")
     print(f"   {USERS} users for {DURATION:.0f}s: {n} requests, {n / t['seconds']:.1f}/s, p99 {p99:.0f} ms, "
           f"{rec.errors} errors; highest throughput with p99 <= {GOAL_P99_MS:.0f} ms: {best}/s")
     return {"name": "load", "n": n, "seconds": round(t["seconds"], 1), "rate": round(n / t["seconds"], 1),
