@@ -116,9 +116,14 @@ def run(args) -> dict:
         call_command("seed_demo", customers=customers, stdout=open(os.devnull, "w"))
     print(f"   seeded {customers} households in {seeded['seconds']:.0f}s")
     with _http.served("bench-load-server.log") as base:
-        async def logins():
+        async def login(username):
+            # a client of its own: a shared cookie jar would carry one user's session into the next
+            # login, which the login page answers with a redirect ("already signed in")
             async with _http.client() as client:
-                return dict(zip(STAFF, await asyncio.gather(*[_login(client, base, u) for u in STAFF])))
+                return await _login(client, base, username)
+
+        async def logins():
+            return dict(zip(STAFF, await asyncio.gather(*[login(u) for u in STAFF])))
 
         sessions = asyncio.run(logins())
         pages, pay = _targets(base), _pay_paths()
