@@ -91,8 +91,12 @@ def messages_resend_failed(*, actor, filters: dict) -> ResendResult:
     result = ResendResult()
     skipped: Counter = Counter()
     last = 0
+    # The failures of the query as pressed: resends that fail while this press is still
+    # walking (a fast worker, a gateway refusing everything) are the next press's work,
+    # else one press would chase its own failures for ever.
+    ceiling = Message.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     while True:
-        chunk = list(failed_to_resend(actor=actor, filters=filters).filter(pk__gt=last).order_by("pk")
+        chunk = list(failed_to_resend(actor=actor, filters=filters).filter(pk__gt=last, pk__lte=ceiling).order_by("pk")
                      .select_related(None).select_related("customer__building__community", "staff", "topic")[:CHUNK])
         if not chunk:
             break

@@ -124,3 +124,21 @@ def test_records_page_resends_the_failures_of_its_query(client, org, street, sen
     assert sorted(Message.objects.filter(resend_of__isnull=False).values_list("customer_id", flat=True)) == sorted(
         [street.m1.pk, street.m2.pk])
     assert client.get(link).context["count"] == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_resends_that_fail_at_once_are_not_resent_by_the_same_press(org, street, season, topics, make_sim, settings):
+    """One press resends the failures it found when pressed.  With tasks running at once
+    (eager here, a fast worker in production) the resends can fail before the press is
+    over; they are new failures for the next press, not more work for this one."""
+    make_sim()
+    campaign = campaign_create(actor=org.service1, name="打压", topic=topics.notice, season=SEASON,
+                               filters={"buildings": [org.building1.pk]})
+    ids = list(Message.objects.filter(campaign_id=campaign.pk).values_list("pk", flat=True))
+    transition(ids, "failed", error_code="30003")
+    settings.SMS_RETRY_BACKOFF = [0, 0]
+    make_sim(failure_rate=1.0)  # the gateway now refuses everything
+    result = messages_resend_failed(actor=org.service1, filters={})
+    assert result.resent == len(ids)
+    assert Message.objects.filter(resend_of__isnull=False).count() == len(ids)
+    assert Message.objects.filter(resend_of__isnull=False, status="failed").count() == len(ids)
