@@ -86,3 +86,12 @@ def test_page_and_export(client, org, outcomes):
 def test_collector_may_not_see_it(client, org, outcomes):
     client.force_login(org.collector1)
     assert client.get(reverse("reports:campaigns")).status_code == 403
+
+
+def test_no_campaigns_yet(client, org):
+    client.force_login(org.supervisor1)
+    page = client.get(reverse("reports:campaigns"), {"group_by": "topic"})
+    assert page.status_code == 200 and "合计" in page.content.decode()
+    response = client.post(reverse("reports:export", args=["campaigns"]), {})
+    rows = list(load_workbook(io.BytesIO(response.getvalue())).active.iter_rows(values_only=True))
+    assert rows[1][0] == "合计" and len(rows) == 2
