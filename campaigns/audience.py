@@ -172,35 +172,40 @@ class SendRules:
         return cls(topic.pk, season or "", bool(topic.is_marketing), bool(no_repeat and season))
 
 
-def already_sent_q(rules: SendRules) -> Q | None:
-    """Customers holding a claim on (season, topic), or with a message of it that has not failed."""
+def _already_sent(rules: SendRules) -> tuple[QuerySet, QuerySet] | None:
+    """The one definition of "already sent this season + topic": a claim on it, or a
+    message of it that has not failed.  None when no-repeat does not apply."""
     if not (rules.no_repeat and rules.topic_id and rules.season):
         return None
     from .models import NoRepeatClaim
 
-    claim = NoRepeatClaim.objects.filter(season=rules.season, topic_id=rules.topic_id, customer_id=OuterRef("pk"))
-    sent = Message.objects.filter(season=rules.season, topic_id=rules.topic_id, customer_id=OuterRef("pk")).exclude(
-        status=MessageStatus.FAILED)
-    return Q(Exists(claim)) | Q(Exists(sent))
+    return (NoRepeatClaim.objects.filter(season=rules.season, topic_id=rules.topic_id),
+            Message.objects.filter(season=rules.season, topic_id=rules.topic_id).exclude(
+                status=MessageStatus.FAILED))
+
+
+def already_sent_q(rules: SendRules) -> Q | None:
+    """Customers already sent, as a condition on the customer query (previews)."""
+    sources = _already_sent(rules)
+    if sources is None:
+        return None
+    claims, messages = sources
+    return Q(Exists(claims.filter(customer_id=OuterRef("pk")))) | Q(Exists(messages.filter(customer_id=OuterRef("pk"))))
 
 
 def already_sent_among(rules: SendRules, customer_ids: list[int]) -> set[int]:
-    """already_sent_q for a known chunk of customers, as two index lookups per slice.
+    """Customers already sent among a known chunk, as two index lookups per slice.
 
     A running campaign fills the claims and messages tables it checks; on tables
     the planner still believes empty, the correlated EXISTS of already_sent_q
     became a scan per customer, and a 100,000-household run went quadratic."""
-    if not (rules.no_repeat and rules.topic_id and rules.season):
-        return set()
-    from .models import NoRepeatClaim
-
+    sources = _already_sent(rules)
     found: set[int] = set()
+    if sources is None:
+        return found
     for i in range(0, len(customer_ids), 500):
-        part = customer_ids[i:i + 500]
-        found.update(NoRepeatClaim.objects.filter(season=rules.season, topic_id=rules.topic_id,
-                                                  customer_id__in=part).values_list("customer_id", flat=True))
-        found.update(Message.objects.filter(season=rules.season, topic_id=rules.topic_id, customer_id__in=part)
-                     .exclude(status=MessageStatus.FAILED).values_list("customer_id", flat=True))
+        for qs in sources:
+            found.update(qs.filter(customer_id__in=customer_ids[i:i + 500]).values_list("customer_id", flat=True))
     return found
 
 
