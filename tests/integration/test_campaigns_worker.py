@@ -67,7 +67,8 @@ def test_two_campaigns_at_once_send_each_customer_once(org, celery_workers, make
     assert len(made) == 2
 
     def done():
-        return all(c.status == "sending" for c in Campaign.objects.all())
+        # a campaign whose every customer the other one claimed first writes no message and finishes at once
+        return all(c.status in ("sending", "finished") for c in Campaign.objects.all())
 
     wait_until(done, timeout=240, interval=0.5, message="both campaigns created all their messages")
     per_customer = collections.Counter(Message.objects.filter(campaign_id__isnull=False)
