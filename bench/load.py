@@ -25,11 +25,11 @@ STAFF = [f"{role}{k}" for role in ("service", "supervisor", "collector", "dispat
 
 
 async def _login(client, base: str, username: str) -> dict:
-    page = await client.get(f"{base}/login/")
+    page = await _http.fetch(client, "GET", f"{base}/login/")
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
     cookies = {"csrftoken": page.cookies["csrftoken"]}
-    answer = await client.post(f"{base}/login/", data={"username": username, "password": "demo12345",
-                                                       "csrfmiddlewaretoken": token},
+    answer = await _http.fetch(client, "POST", f"{base}/login/",
+                               data={"username": username, "password": "demo12345", "csrfmiddlewaretoken": token},
                                cookies=cookies, headers={"Referer": f"{base}/login/"})
     if "sessionid" not in answer.cookies:
         raise RuntimeError(f"login as {username} failed ({answer.status_code})")

@@ -99,7 +99,7 @@ async def _phase_mixed(base: str, pages: list[str], plan: list) -> tuple[Recorde
             order = plan[index]
             body, headers = notification_for(secret, out_trade_no=order.out_trade_no, amount=order.amount)
             sent.add(order.out_trade_no)
-            return _http.request(client, rec, "notification", "POST", base + NOTIFY_PATH, due=due, content=body,
+            return _http.request(client, rec, "notification", "POST", base + NOTIFY_PATH, due=due, data=body,
                                  headers=headers, ok=lambda r: success(order, r))
         elapsed = await _http.open_loop([e[0] for e in events], fire, rec)
     return rec, elapsed, sent, answered

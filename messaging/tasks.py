@@ -14,6 +14,13 @@ def send_batch(message_ids: list[int]) -> None:
     batch_send(message_ids=message_ids)
 
 
+@shared_task(ignore_result=True)  # at most once: a second receipt SMS would look like a second payment
+def send_payment_receipt(receipt_id: int) -> None:
+    from .services.payment_receipts import payment_receipt_send
+
+    payment_receipt_send(receipt_id=receipt_id)
+
+
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)
 def apply_receipts(self, rounds: int = 50) -> None:
     """Drain the receipt inbox, a batch per transaction, until it is empty (or `rounds` batches)."""
