@@ -33,7 +33,10 @@ def start_server(port: int, log_name: str) -> subprocess.Popen:
 
     env = {**os.environ, "DATABASE_URL": harness.database_url(), "REDIS_URL": settings.REDIS_URL, "DEBUG": "0",
            "HTTPS": "1", "SERVE_HOST": "127.0.0.1", "SERVE_PORT": str(port), "LOG_LEVEL": "WARNING",
-           "PUBLIC_BASE_URL": f"https://127.0.0.1:{port}"}
+           "PUBLIC_BASE_URL": f"https://127.0.0.1:{port}",
+           # a gateway that takes every SMS at once, as a healthy provider does (no simulator runs here,
+           # and sends to a missing one would be retried on the same two cores as the server under test)
+           "SMS_GATEWAY": "console"}
     log = open(Path(settings.VAR_DIR) / log_name, "w")
     proc = subprocess.Popen([sys.executable, "manage.py", "runserve"], cwd=ROOT, env=env, stdout=log,
                             stderr=subprocess.STDOUT, start_new_session=True)

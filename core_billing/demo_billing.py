@@ -26,9 +26,10 @@ from django.utils import timezone
 from . import pricing
 from .audit import audit_record
 from .models import (Adjustment, AdjustmentCategory, ChangeReason, CustomerType, DiscountTier, LedgerEntry, Receipt,
-                     ReceiptSequence, Season, SeasonAccount, Tariff, User)
+                     Season, SeasonAccount, Tariff, User)
 from .services import balances
 from .services.billing import accounts_open, season_close, season_create
+from .services.ledger import receipt_number
 
 # Anshan-like prices (元/m²; metered: base 元/m² + 元/GJ)
 TARIFFS = {"residential": ("26.00", "10.40", "42.00"), "commercial": ("38.00", "15.20", "58.00"),
@@ -136,7 +137,6 @@ class Generator:
         # previous season: most paid; current season: paying as the winter goes on
         self.plan = ([("sep", .28), ("oct", .15), ("winter", .30), ("late", .09), ("instalments", .08)] if closed else
                      [("sep", .24), ("oct", .14), ("winter", .20), ("late", .06), ("instalments", .10)])
-        self.sequence: dict[tuple[int, dt.date], int] = defaultdict(int)
         self.counts = defaultdict(int)
         self.receipt_id = _next_id(Receipt)
         self.entry_id = _next_id(LedgerEntry)
@@ -226,13 +226,11 @@ class Generator:
         if amount <= 0:
             return
         method = self.rng.choices(self.methods, weights=self.weights)[0]
-        key = (row.station_id, day)
-        self.sequence[key] += 1
-        number = f"{row.station_code}{day:%Y%m%d}{self.sequence[key]:05d}"
         online = method == "online"
         actor = None if online else row.collector_id
         receipt_id = self.receipt_id
         self.receipt_id += 1
+        number = receipt_number(row.station_code, day, receipt_id)
         self.receipts.append((receipt_id, row.station_id, row.customer_id, number, method, amount, day, _noon(day),
                               actor, actor, "simulator" if online else "",
                               f"DEMO{season.pk}-{receipt_id:09d}" if online else "", ""))
@@ -288,8 +286,6 @@ def seed_season_activity(season: Season, *, rng: random.Random, today: dt.date, 
         if n % CHUNK == 0:
             gen.flush()
     gen.flush()
-    ReceiptSequence.objects.bulk_create([ReceiptSequence(station_id=s, day=d, last=n)
-                                         for (s, d), n in gen.sequence.items()], batch_size=2000)
     with connection.cursor() as cur:  # ids were assigned here; the sequences move past them
         for sql in connection.ops.sequence_reset_sql(no_style(), [Receipt, LedgerEntry, Adjustment]):
             cur.execute(sql)

@@ -1,6 +1,6 @@
 from .audit import AuditLog
 from .billing import (AccountChange, Adjustment, AdjustmentCategory, AdjustmentKind, ChangeReason, DiscountTier,
-                      Formula, LedgerEntry, PaymentMethod, PrecisionMode, PriceChange, Receipt, ReceiptSequence,
+                      Formula, LedgerEntry, PaymentMethod, PrecisionMode, PriceChange, Receipt,
                       Season, SeasonAccount, Tariff)
 from .imports import ImportJob
 from .org import (
@@ -31,7 +31,6 @@ __all__ = [
     "PrecisionMode",
     "PriceChange",
     "Receipt",
-    "ReceiptSequence",
     "Season",
     "SeasonAccount",
     "Tariff",

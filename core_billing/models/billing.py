@@ -405,17 +405,6 @@ class Receipt(AppendOnlyModel):
         return self.number
 
 
-class ReceiptSequence(models.Model):
-    """Per station and day, the last receipt number handed out."""
-
-    station = models.ForeignKey("core_billing.Station", on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["station", "day"], name="receipt_sequence_unique")]
-
-
 class LedgerEntry(AppendOnlyModel):
     """One posted amount.  Never edited: a reversal (冲正) or correction is a new row pointing at it."""
 
