@@ -77,7 +77,10 @@ async def _user(n: int, client, base, sessions, pages, pay, rec: Recorder, until
     rng = random.Random(n)
     username = STAFF[n % len(STAFF)]
     customer = pay and n % 4 == 0  # a quarter of the users are customers on the pay page
-    await asyncio.sleep(rng.uniform(0, 10))
+    # already online: the first action falls anywhere in the user's first 10-30 s interval, so the offered load
+    # is ~100 requests/s from the start (all 2,000 acting within the first 10 s would be a 200/s stampede
+    # that no user of an office system produces)
+    await asyncio.sleep(rng.uniform(0, rng.uniform(10, 30)))
     while time.monotonic() < until:
         if customer:
             await _request(client, base, rng.choice(pay), {}, rec, "pay page")

@@ -12,13 +12,13 @@ answers.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 import requests
@@ -123,33 +123,40 @@ def run(args) -> dict:
         bodies.append((urlencode(params), compute_signature(token, url, list(params.items()))))
     latencies: list[float] = []
     bad = [0]
-    local = threading.local()
 
-    def post(item, target=url, expect=200, record=True):
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
-            session.trust_env = False
-        body, signature = item
-        t = time.perf_counter()
-        try:
-            r = session.post(target, data=body, timeout=30, headers={
-                "X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"})
-            ok = r.status_code == expect
-        except requests.RequestException:
-            ok = False
-        if record:
-            latencies.append(time.perf_counter() - t)
-            if not ok:
-                bad[0] += 1
+    async def storm(items, target=url, expect=200, record=True):
+        """CLIENTS clients, each posting its next callback as soon as the last one is answered."""
+        import aiohttp
+
+        pending = iter(items)
+
+        async def one_client(session):
+            for body, signature in pending:
+                t = time.perf_counter()
+                try:
+                    async with session.post(target, data=body, headers={
+                            "X-Twilio-Signature": signature,
+                            "Content-Type": "application/x-www-form-urlencoded"}) as r:
+                        await r.read()
+                        ok = r.status == expect
+                except (aiohttp.ClientError, asyncio.TimeoutError):
+                    ok = False
+                if record:
+                    latencies.append(time.perf_counter() - t)
+                    if not ok:
+                        bad[0] += 1
+
+        # aiohttp: a tenth of the client CPU per request of requests' threads, on the cores the server uses
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS),
+                                         timeout=aiohttp.ClientTimeout(total=30)) as session:
+            await asyncio.gather(*[one_client(session) for _ in range(CLIENTS)])
 
     def remaining() -> int:
         return Message.objects.filter(station__code="RCPTa").exclude(status="delivered").count()
 
     started = time.perf_counter()
     try:
-        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            list(pool.map(post, bodies))
+        asyncio.run(storm(bodies))
         ingest_seconds = time.perf_counter() - started
         # The floor of this HTTP stack on this machine: the same requests to a webhook that
         # refuses them after the signature check (no database), by the same 20 clients.
@@ -158,8 +165,7 @@ def run(args) -> dict:
         for name in ("django.request", "webhooks.sms"):  # 5,000 expected 403s are not news
             logging.getLogger(name).setLevel(logging.ERROR)
         floor_started = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-            list(pool.map(lambda item: post(item, floor_url, 403, False), bodies[:floor_n]))
+        asyncio.run(storm(bodies[:floor_n], floor_url, 403, False))
         floor_rate = floor_n / (time.perf_counter() - floor_started)
     finally:
         if postgres:

@@ -180,7 +180,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses logins while locked out
-    "django.contrib.auth.backends.ModelBackend",
+    "core_billing.auth_backends.CachedPermissionsBackend",  # ModelBackend, permissions cached in Redis
 ]
 # Lock a user name from one address after repeated failures (django-axes).
 AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "5"))

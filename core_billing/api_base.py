@@ -9,10 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .errors import AppError
+from .pagination import WindowCountPaginator
 from .scoping import scope_queryset
 
 
 class Pagination(pagination.PageNumberPagination):
+    django_paginator_class = WindowCountPaginator
     page_size_query_param = "page_size"
     max_page_size = 500
 

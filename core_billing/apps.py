@@ -10,6 +10,7 @@ class CoreBillingConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        from .auth_backends import connect_signals
         from .navigation import register_nav
         from .roles import sync_roles_after_migrate
         from .services.balances import register_sqlite_functions
@@ -17,6 +18,7 @@ class CoreBillingConfig(AppConfig):
         from .views.paylinks_staff import register as register_pay_panel
 
         register_pay_panel()
+        connect_signals()
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="nuanxin.sync_roles")
         connection_created.connect(register_sqlite_functions, dispatch_uid="nuanxin.sqlite_functions")
         register_nav(_("Desk"), "billing:desk", "core_billing.view_seasonaccount", order=10)

@@ -4,7 +4,7 @@ Outcomes across campaigns (per campaign, per topic and season, with the export) 
 the reports app's page /reports/campaigns/."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from core_billing.pagination import WindowCountPaginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -34,7 +34,7 @@ def _form_error(form, exc: AppError):
 def campaign_list_page(request):
     status = request.GET.get("status", "")
     qs = campaign_list(actor=request.user, status=status if status in CampaignStatus.values else "")
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(qs, 25).get_page(request.GET.get("page"))
     return render(request, "campaigns/campaign_list.html", {"page": page, "status": status,
                                                              "statuses": CampaignStatus.choices})
 

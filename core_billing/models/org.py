@@ -204,6 +204,9 @@ class Customer(models.Model):
         ]
         indexes = [
             models.Index(fields=["station", "building", "unit"], name="customer_station_bldg_unit"),
+            # a station's households in list order: a search the indexes cannot narrow (one character of a
+            # name) walks this station's part only, not every station's households by account number
+            models.Index(fields=["station", "account_no"], name="customer_station_account"),
             # Seasons in arrears only: an index on the amounts would make every
             # refresh of 100k customers write index entries (no HOT update);
             # amount ranges filter the rows this index finds.

@@ -5,7 +5,7 @@ from decimal import Decimal
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from ..models import AuditLog, CollectorAssignment, Customer, CustomerPhone
+from ..models import AuditLog, Building, CollectorAssignment, Customer, CustomerPhone
 from ..phones import clean_text, normalize_phone
 from ..pricing import round_fen
 
@@ -62,8 +62,14 @@ def customer_search_q(text: str) -> Q:
 
 
 def _word_q(word: str) -> Q:
-    q = (Q(account_no__istartswith=word) | Q(name__icontains=word) | Q(building__community__name__icontains=word)
-         | Q(building__name__iexact=word) | Q(room__iexact=word))
+    # A word with no letter case (Chinese, digits) is compared as it is: folding the case of every
+    # household's name, account and room made a one-character search cost a 7 ms scan per station.
+    i = "" if word.upper() == word.lower() else "i"
+    # the buildings by their own or their community's name as one subquery: joined per customer row
+    # instead, a one-character search scanned both joins for every household of the station
+    buildings = Building.objects.filter(Q(**{f"community__name__{i}contains": word}) | Q(**{f"name__{i}exact": word}))
+    q = (Q(**{f"account_no__{i}startswith": word}) | Q(**{f"name__{i}contains": word})
+         | Q(building_id__in=buildings.values("pk")) | Q(**{f"room__{i}exact": word}))
     digits = "".join(ch for ch in word if ch.isdigit())
     if len(digits) >= 4:
         info = normalize_phone(word)

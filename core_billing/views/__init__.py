@@ -1,7 +1,7 @@
 """Staff console pages for the org tree, customers, imports and jurisdictions."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from ..pagination import WindowCountPaginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -50,7 +50,7 @@ def customer_list_page(request):
     filters = {k: (params[k] if k not in NUMERIC_FILTERS or params[k].isdigit() else "") or None
                for k in FILTER_KEYS}
     qs = customer_list(actor=user, search=params["q"], **filters)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

@@ -1,7 +1,7 @@
 """Dispatcher pages: lists by status, worker and overdue; create; assign; the timeline."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from core_billing.pagination import WindowCountPaginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ def order_list(request):
     qs = work_order_list(actor=request.user, status=params["status"],
                          worker=params["worker"] if params["worker"].isdigit() else None,
                          overdue=params["overdue"] == "1", search=params["q"])
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(qs, 25).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"page": page, "params": params, "query": query.urlencode(), "statuses": WorkOrderStatus.choices,

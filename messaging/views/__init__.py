@@ -1,7 +1,7 @@
 """Messaging pages: topics with a live preview, send one SMS, staff notices, messages, replies."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from core_billing.pagination import WindowCountPaginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -181,7 +181,7 @@ def message_detail(request, pk):
 @login_required
 @permission_required("messaging.view_inboundmessage", raise_exception=True)
 def replies(request):
-    page = Paginator(inbound_list(actor=request.user, phone=request.GET.get("phone", "")), 50).get_page(
+    page = WindowCountPaginator(inbound_list(actor=request.user, phone=request.GET.get("phone", "")), 50).get_page(
         request.GET.get("page"))
     return render(request, "messaging/replies.html", {"page": page, "phone": request.GET.get("phone", "")})
 

@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from core_billing.pagination import WindowCountPaginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -105,7 +105,7 @@ def collection(request):
 @permission_required(VIEW_REPORTS, raise_exception=True)
 def arrears(request):
     source, form, rows, error = _filter("arrears", request)
-    page = Paginator(rows if rows is not None else [], 50).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(rows if rows is not None else [], 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -175,7 +175,8 @@ def export(request, source):
 @login_required
 @permission_required("reports.view_exportjob", raise_exception=True)
 def export_list_page(request):
-    page = Paginator(export_list(actor=request.user).select_related("actor"), 30).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(export_list(actor=request.user).select_related("actor"), 30).get_page(
+        request.GET.get("page"))
     return render(request, "reports/export_list.html", {"page": page})
 
 

@@ -83,3 +83,30 @@ def test_templates_have_no_inline_script_the_csp_would_block():
         if re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text) or re.search(r"\son[a-z]+\s*=\s*\"", text):
             offenders.append(str(path.relative_to(settings.BASE_DIR)))
     assert not offenders
+
+
+@pytest.mark.integration
+def test_permissions_come_from_redis_and_a_role_taken_away_is_gone_on_the_next_request(org, client, settings):
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import IN_CI
+
+    if not settings.REDIS_URL:
+        message = "permissions are cached in Redis only: set REDIS_URL=redis://..."
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    client.force_login(org.supervisor1)
+    assert client.get(reverse("reports:records")).status_code == 200
+
+    def permission_queries():
+        with CaptureQueriesContext(connection) as queries:
+            status = client.get(reverse("reports:records")).status_code
+        return status, sum("auth_permission" in q["sql"] for q in queries.captured_queries)
+
+    assert permission_queries() == (200, 0)  # read from Redis
+    org.supervisor1.groups.set([Group.objects.get(name="collector")])
+    status, asked = permission_queries()
+    assert status == 403 and asked > 0  # the database again, at once

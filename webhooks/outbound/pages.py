@@ -2,7 +2,7 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.core.paginator import Paginator
+from core_billing.pagination import WindowCountPaginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,7 +40,8 @@ def webhook_page(request):
         deliveries = deliveries.filter(status=status)
     return render(request, "webhooks/outbound.html", {
         "form": form, "subscriptions": WebhookSubscription.objects.visible_to(request.user),
-        "page": Paginator(deliveries, 25).get_page(request.GET.get("page")), "statuses": DeliveryStatus.choices,
+        "page": WindowCountPaginator(deliveries, 25).get_page(request.GET.get("page")),
+        "statuses": DeliveryStatus.choices,
         "status": status})
 
 
