@@ -87,7 +87,7 @@ async def _user(n: int, client, base, sessions, pages, pay, rec: Recorder, until
         else:
             path = rng.choice(pages[username])
             await _request(client, base, path, sessions[username], rec, "api" if "/api/" in path else "staff page")
-        await asyncio.sleep(rng.uniform(10, 30))
+        await asyncio.sleep(min(rng.uniform(10, 30), max(0.0, until - time.monotonic())))
 
 
 async def _phase_users(base, sessions, pages, pay) -> Recorder:
@@ -107,7 +107,8 @@ async def _phase_ramp(base, sessions, pages, pay) -> list[dict]:
             if pay and i % 4 == 0:
                 return _request(client, base, rng.choice(pay), {}, rec, "pay page", due)
             return _request(client, base, rng.choice(pages[user]), sessions[user], rec, "x", due)
-        return await _http.ramp((50, 100, 150, 200, 300, 400, 600), 10, fire, GOAL_P99_MS)
+        return await _http.ramp((50, 75, 100, 110, 120, 130, 140, 150, 175, 200, 300, 400, 600), 10, fire,
+                                GOAL_P99_MS)
 
 
 def run(args) -> dict:
