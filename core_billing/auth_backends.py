@@ -8,6 +8,7 @@ held), so no page serves a removed permission for longer than that transaction. 
 (the embedded run) this is Django's ModelBackend as it is."""
 from __future__ import annotations
 
+import logging
 import uuid
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.core.cache import cache
 from django.db import transaction
 
+log = logging.getLogger("core_billing.auth")
 VERSION_KEY = "nuanxin:perms:version"
 TTL = 300
 
@@ -24,7 +26,10 @@ def permissions_changed(*, action: str = "", **_kwargs) -> None:
         return  # m2m_changed: the post_ signal follows
 
     def bump():
-        cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        try:
+            cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+        except Exception:  # Redis away: the change itself must not fail; stored sets expire within TTL
+            log.exception("could not move the permissions version")
 
     bump()
     transaction.on_commit(bump)
@@ -56,15 +61,21 @@ class CachedPermissionsBackend(ModelBackend):
         if not settings.REDIS_URL or obj is not None or not user_obj.is_active or user_obj.is_anonymous:
             return super().get_all_permissions(user_obj, obj)
         if not hasattr(user_obj, "_perm_cache"):
-            # date_joined: a new database reuses ids (a test run, a restore), never the creation instant
-            key = (f"nuanxin:perms:{user_obj.pk}:{user_obj.date_joined.timestamp()}:"
-                   f"{int(user_obj.is_superuser)}")
-            found = cache.get_many([VERSION_KEY, key])
-            version = found.get(VERSION_KEY) or _version()
-            stored = found.get(key)
-            if stored and stored[0] == version:
-                user_obj._perm_cache = stored[1]
-            else:
-                perms = super().get_all_permissions(user_obj)
-                cache.set(key, (version, perms), TTL)
+            try:
+                self._from_cache(user_obj)
+            except Exception:  # Redis away: pages still work, from the database
+                log.warning("permissions cache unavailable", exc_info=True)
+                return super().get_all_permissions(user_obj)
         return user_obj._perm_cache
+
+    def _from_cache(self, user_obj) -> None:
+        # date_joined: a new database reuses ids (a test run, a restore), never the creation instant
+        key = f"nuanxin:perms:{user_obj.pk}:{user_obj.date_joined.timestamp()}:{int(user_obj.is_superuser)}"
+        found = cache.get_many([VERSION_KEY, key])
+        version = found.get(VERSION_KEY) or _version()
+        stored = found.get(key)
+        if stored and stored[0] == version:
+            user_obj._perm_cache = stored[1]
+        else:
+            perms = super().get_all_permissions(user_obj)  # sets user_obj._perm_cache
+            cache.set(key, (version, perms), TTL)

@@ -110,3 +110,16 @@ def test_permissions_come_from_redis_and_a_role_taken_away_is_gone_on_the_next_r
     org.supervisor1.groups.set([Group.objects.get(name="collector")])
     status, asked = permission_queries()
     assert status == 403 and asked > 0  # the database again, at once
+
+
+def test_pages_still_load_from_the_database_when_redis_is_away(org, client, settings, caplog):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                   "LOCATION": settings.REDIS_URL}}
+    settings.SESSION_ENGINE = "core_billing.sessions"
+    client.force_login(org.supervisor1)
+    assert client.get(reverse("reports:records")).status_code == 200
+    client.force_login(org.collector1)
+    assert client.get(reverse("reports:records")).status_code == 403
+    client.logout()
+    assert "permissions cache unavailable" in caplog.text and "session cache unavailable" in caplog.text
