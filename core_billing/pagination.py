@@ -23,8 +23,8 @@ class WindowCountPaginator(Paginator):
             number = int(number)
         except (TypeError, ValueError):
             return None
-        if number < 1:
-            return None
+        if number < 1 or number * self.per_page >= 2 ** 62:
+            return None  # an offset past what the database's integers hold: the count says "no such page"
         bottom = (number - 1) * self.per_page
         rows = list(qs.annotate(**{TOTAL: Window(Count("*"))})[bottom:bottom + self.per_page])
         if not rows:

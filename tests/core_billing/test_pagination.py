@@ -18,12 +18,20 @@ def sixty(org):
     return Customer.objects.order_by("pk")  # 58 + the org's 4
 
 
-@pytest.mark.parametrize("asked", ["1", "3", "9", "x", None])
+@pytest.mark.parametrize("asked", ["1", "3", "9", "x", None, "8722763288407740416"])
 def test_every_page_matches_djangos_paginator(sixty, asked):
     ours, theirs = WindowCountPaginator(sixty, 25).get_page(asked), Paginator(sixty, 25).get_page(asked)
     assert (ours.number, ours.paginator.count, ours.paginator.num_pages) == \
         (theirs.number, theirs.paginator.count, theirs.paginator.num_pages) == (ours.number, 62, 3)
     assert [c.pk for c in ours] == [c.pk for c in theirs]
+
+
+def test_a_page_past_the_end_is_no_page(sixty):
+    from django.core.paginator import EmptyPage
+
+    for asked in ("4", "8722763288407740416"):
+        with pytest.raises(EmptyPage):
+            WindowCountPaginator(sixty, 25).page(asked)
 
 
 def test_a_page_and_its_total_take_one_query(sixty):
