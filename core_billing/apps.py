@@ -10,6 +10,7 @@ class CoreBillingConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        from . import lookups  # noqa: F401  (registers the integer `in` lookup)
         from .auth_backends import connect_signals
         from .navigation import register_nav
         from .roles import sync_roles_after_migrate
