@@ -78,8 +78,8 @@ async def _user(n: int, client, base, sessions, pages, pay, rec: Recorder, until
     username = STAFF[n % len(STAFF)]
     customer = pay and n % 4 == 0  # a quarter of the users are customers on the pay page
     # already online: the first action falls anywhere in the user's first 10-30 s interval, so the offered load
-    # is ~100 requests/s from the start (all 2,000 acting within the first 10 s would be a 200/s stampede
-    # that no user of an office system produces)
+    # is the steady ~100 requests/s from the start (all 2,000 acting within the first 10 s was a 200/s burst
+    # that users acting every 10-30 s never produce again)
     await asyncio.sleep(rng.uniform(0, rng.uniform(10, 30)))
     while time.monotonic() < until:
         if customer:

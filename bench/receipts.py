@@ -13,6 +13,7 @@ answers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import subprocess
@@ -26,7 +27,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from bench import harness
+from bench import _http, harness
 from bench._sms import ROOT, free_port, station
 
 CLIENTS = 20
@@ -121,35 +122,24 @@ def run(args) -> dict:
         params = {"AccountSid": settings.TWILIO_ACCOUNT_SID, "ApiVersion": "2010-04-01", "From": "+8610690000",
                   "MessageSid": ref, "MessageStatus": "delivered", "SmsSid": ref, "SmsStatus": "delivered", "To": phone}
         bodies.append((urlencode(params), compute_signature(token, url, list(params.items()))))
-    latencies: list[float] = []
-    bad = [0]
+    rec = _http.Recorder()
 
-    async def storm(items, target=url, expect=200, record=True):
+    async def storm(items, target=url, record=True):
         """CLIENTS clients, each posting its next callback as soon as the last one is answered."""
-        import aiohttp
-
         pending = iter(items)
 
-        async def one_client(session):
+        async def one_client(client):
             for body, signature in pending:
-                t = time.perf_counter()
-                try:
-                    async with session.post(target, data=body, headers={
-                            "X-Twilio-Signature": signature,
-                            "Content-Type": "application/x-www-form-urlencoded"}) as r:
-                        await r.read()
-                        ok = r.status == expect
-                except (aiohttp.ClientError, asyncio.TimeoutError):
-                    ok = False
+                headers = {"X-Twilio-Signature": signature, "Content-Type": "application/x-www-form-urlencoded"}
                 if record:
-                    latencies.append(time.perf_counter() - t)
-                    if not ok:
-                        bad[0] += 1
+                    await _http.request(client, rec, "callback", "POST", target, data=body, headers=headers,
+                                        ok=lambda r: r.status_code == 200)
+                else:
+                    with contextlib.suppress(Exception):
+                        await _http.fetch(client, "POST", target, data=body, headers=headers)
 
-        # aiohttp: a tenth of the client CPU per request of requests' threads, on the cores the server uses
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=CLIENTS),
-                                         timeout=aiohttp.ClientTimeout(total=30)) as session:
-            await asyncio.gather(*[one_client(session) for _ in range(CLIENTS)])
+        async with _http.client() as client:
+            await asyncio.gather(*[one_client(client) for _ in range(CLIENTS)])
 
     def remaining() -> int:
         return Message.objects.filter(station__code="RCPTa").exclude(status="delivered").count()
@@ -165,7 +155,7 @@ def run(args) -> dict:
         for name in ("django.request", "webhooks.sms"):  # 5,000 expected 403s are not news
             logging.getLogger(name).setLevel(logging.ERROR)
         floor_started = time.perf_counter()
-        asyncio.run(storm(bodies[:floor_n], floor_url, 403, False))
+        asyncio.run(storm(bodies[:floor_n], floor_url, record=False))
         floor_rate = floor_n / (time.perf_counter() - floor_started)
     finally:
         if postgres:
@@ -195,13 +185,12 @@ def run(args) -> dict:
         "baseline": "each receipt applied in its own transaction", "baseline_seconds": round(baseline_seconds, 2),
         "baseline_rate": round(baseline_rate, 1), "ratio": round(rate / baseline_rate, 2),
         "ratio_means": "x faster than one transaction per receipt",
-        "p50_ms": round(harness.percentile(latencies, 50) * 1000, 1),
-        "p99_ms": round(harness.percentile(latencies, 99) * 1000, 1), "p_of": "webhook POST latency",
-        "errors": lost + bad[0], "lost": lost, "non_200": bad[0], "stored": stored, "apply_batches": rounds,
+        "p50_ms": rec.ms(50), "p99_ms": rec.ms(99), "p_of": "webhook POST latency",
+        "errors": lost + rec.errors, "lost": lost, "non_200": rec.errors, "stored": stored, "apply_batches": rounds,
         "clients": CLIENTS, "server": "gunicorn 3 processes x 4 threads" if postgres else "in-process, 1 thread",
         "cpu_ms_per_item": round(apply_cpu * 1000 / n, 3), "peak_mb": round(harness.peak_rss_mb(), 1),
     }
     print(f"   {n} callbacks from {CLIENTS} clients: webhook took them at {out['ingest_rate']}/s "
           f"(p99 {out['p99_ms']} ms; this HTTP stack's floor here: {out['http_floor_rate']}/s); applied at {out['rate']}/s in {rounds} batches vs {out['baseline_rate']}/s "
-          f"one transaction each; lost {lost}, non-200 {bad[0]}")
+          f"one transaction each; lost {lost}, non-200 {rec.errors}")
     return out

@@ -4,7 +4,6 @@ Outcomes across campaigns (per campaign, per topic and season, with the export) 
 the reports app's page /reports/campaigns/."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from core_billing.pagination import WindowCountPaginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core_billing.errors import AppError
+from core_billing.pagination import WindowCountPaginator
 from core_billing.scoping import get_visible_or_404
 
 from ..audience import clean_filters, check_visible

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 
 from ..errors import AppError, PermissionDeniedError
 from ..scoping import is_head_office, station_visible_to
@@ -66,3 +66,18 @@ def apply_changes(obj: models.Model, changes: dict[str, Any], allowed: Iterable[
             after[name] = new
             setattr(obj, name if isinstance(value, models.Model) or value is None else attr, value)
     return before, after
+
+
+def next_ids(model: type[models.Model], count: int = 1) -> list[int]:
+    """Ids for `count` rows of `model` before they are written, in order: drawn from the table's
+    sequence on PostgreSQL; on SQLite, which writes one transaction at a time, the ids after the
+    largest, free until this transaction commits."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                           [table, count])
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        last = cursor.fetchone()[0]
+        return list(range(last + 1, last + 1 + count))

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import pricing
@@ -23,7 +23,7 @@ from ..models import (Adjustment, AdjustmentCategory, Customer, DiscountTier, Le
 from ..roles import Role
 from ..signals import balances_changed, payment_recorded, payment_reversed, send_on_commit
 from . import balances
-from ._common import require_in_scope, require_perm
+from ._common import next_ids, require_in_scope, require_perm
 from ._money import parse_date, parse_money, require_reason
 
 Kind = LedgerEntry.Kind
@@ -87,16 +87,6 @@ def _with_discount(account: SeasonAccount, disc: Decimal) -> SeasonAccount:
 def lock_accounts(ids) -> None:
     """Row locks on these accounts, always in id order (no deadlock between two writers)."""
     list(SeasonAccount.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk").values_list("pk", flat=True))
-
-
-def _reserve_receipt_id() -> int:
-    table = Receipt._meta.db_table
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id'))", [table])
-        else:  # SQLite has one writer at a time (IMMEDIATE transactions): the next id stays free until commit
-            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(table)}")
-        return cursor.fetchone()[0]
 
 
 def receipt_number(station_code: str, day: dt.date, receipt_id: int) -> str:
@@ -185,7 +175,7 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
     station = customer.station
     staff = actor if getattr(actor, "pk", None) else None
     taker = collector or (staff if staff and staff.has_role(Role.COLLECTOR) else None)
-    receipt_id = _reserve_receipt_id()  # the number is made of it
+    receipt_id = next_ids(Receipt)[0]  # the number is made of it
     try:
         with transaction.atomic():
             receipt = Receipt.objects.create(

@@ -1,12 +1,12 @@
 """Dispatcher pages: lists by status, worker and overdue; create; assign; the timeline."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from core_billing.pagination import WindowCountPaginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core_billing.errors import AppError
+from core_billing.pagination import WindowCountPaginator
 from core_billing.scoping import get_visible_or_404
 
 from ..models import WorkOrder, WorkOrderStatus

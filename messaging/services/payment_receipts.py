@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 
 from core_billing.errors import AppError
-from core_billing.models import Customer, Receipt
+from core_billing.models import Receipt
 from core_billing.paylinks import receipt_url
 
 from ..models import Message, Topic
@@ -27,17 +27,16 @@ RECEIPT_BODY = ("您已成功缴纳供热费{{ 缴费金额 }}元，收据号{{ 
 
 def receipt_topic(station_id: int) -> Topic | None:
     return (Topic.objects.filter(name=RECEIPT_TOPIC, kind=TopicKind.SERVICE, is_active=True)
-            .filter(station_id__in=[station_id]).first()
+            .filter(station_id=station_id).first()
             or Topic.objects.filter(name=RECEIPT_TOPIC, kind=TopicKind.SERVICE, is_active=True,
                                     station__isnull=True).first())
 
 
 def payment_receipt_send(*, receipt_id: int) -> Message | None:
-    receipt = Receipt.objects.filter(pk=receipt_id).first()
-    customer = receipt and Customer.objects.select_related("building__community").filter(
-        pk=receipt.customer_id).first()
-    if customer is None or not customer.mobile:
+    receipt = Receipt.objects.select_related("customer__building__community").filter(pk=receipt_id).first()
+    if receipt is None or not receipt.customer.mobile:
         return None
+    customer = receipt.customer
     topic = receipt_topic(customer.station_id)
     values = {"paid_amount": f"{receipt.amount:.2f}", "receipt_no": receipt.number,
               "receipt_link": receipt_url(receipt.pk)}

@@ -27,6 +27,7 @@ from core_billing.models import Customer, User
 from core_billing.models.org import ContactKind
 from core_billing.phones import normalize_phone
 from core_billing.scoping import is_head_office, station_visible_to
+from core_billing.services._common import next_ids
 
 from .. import segments, templating
 from ..context import RenderTarget, build_values
@@ -227,10 +228,8 @@ def insert_messages(rows: list[dict]) -> list[int]:
     defaults = {f.attname: f.get_default() for f in Message._meta.concrete_fields
                 if f.attname not in columns and not f.null}
     columns += list(defaults)
+    ids = next_ids(Message, len(rows))
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [table, len(rows)])
-        ids = [row[0] for row in cursor.fetchall()]
         names = ", ".join(connection.ops.quote_name(Message._meta.get_field(c).column if c != "id" else c)
                           for c in columns)
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({names}) FROM STDIN") as copy:

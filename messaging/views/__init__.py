@@ -1,13 +1,13 @@
 """Messaging pages: topics with a live preview, send one SMS, staff notices, messages, replies."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from core_billing.pagination import WindowCountPaginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core_billing.errors import AppError
+from core_billing.pagination import WindowCountPaginator
 from core_billing.models import Customer
 from core_billing.scoping import get_visible_or_404
 

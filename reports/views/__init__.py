@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from core_billing.pagination import WindowCountPaginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core_billing.errors import AppError
+from core_billing.pagination import WindowCountPaginator
 from core_billing.progress import progress_get
 from core_billing.scoping import get_visible_or_404
 

@@ -49,3 +49,4 @@ def test_nothing_found_and_distinct_rows_are_counted_the_usual_way(sixty):
     assert doubled.count() == 62 + 60
     page = WindowCountPaginator(doubled.distinct(), 25).get_page("1")
     assert (page.paginator.count, len(page)) == (62, 25)
+
