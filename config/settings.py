@@ -374,7 +374,7 @@ CELERY_BEAT_SCHEDULE["dispatch-sweep"] = {"task": "dispatch.tasks.sweep", "sched
 _quiet = os.environ.get("CAMPAIGN_QUIET_HOURS", "20:00-08:00").strip()
 CAMPAIGN_QUIET_HOURS = tuple(part.strip() for part in _quiet.split("-", 1)) if _quiet else None
 # Customers per chunk: one transaction, one claim insert, one messages_create_bulk call.
-CAMPAIGN_CHUNK_SIZE = int(os.environ.get("CAMPAIGN_CHUNK_SIZE", "1000"))
+CAMPAIGN_CHUNK_SIZE = int(os.environ.get("CAMPAIGN_CHUNK_SIZE", "5000"))
 # A running campaign whose worker has not written a chunk for this long is picked up again by beat's sweep
 # (a SIGKILLed worker's task stays unacknowledged on Redis until the visibility timeout).
 CAMPAIGN_STALE_AFTER = int(os.environ.get("CAMPAIGN_STALE_AFTER", "300"))

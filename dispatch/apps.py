@@ -15,5 +15,5 @@ class DispatchConfig(AppConfig):
         from .notify import values_for_targets
 
         register_nav(_("Work orders"), "dispatch:list", "dispatch.view_workorder", order=40)
-        register_context_provider("work_order", bulk=values_for_targets)
+        register_context_provider("work_order", bulk=values_for_targets, customer_fields=())
         register_inbound_handler(handle_reply, name="dispatch", order=20)

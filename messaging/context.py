@@ -47,13 +47,19 @@ Bulk = Callable[[list[RenderTarget]], list[dict]]
 class Provider:
     name: str
     bulk: Bulk
+    customer_fields: tuple[str, ...] | None = None  # the Customer fields it reads; None: it did not say
 
 
 _providers: dict[str, Provider] = {}
 
+# What sending itself reads of a customer recipient (messaging.services.sending).
+SENDING_FIELDS = ("id", "station_id", "mobile", "contact_kind")
+
 
 def register_context_provider(name: str, func: PerTarget | None = None, *, bulk: Bulk | None = None,
-                              replace: bool = True) -> None:
+                              replace: bool = True, customer_fields: tuple[str, ...] | None = None) -> None:
+    """`customer_fields`: the Customer fields the provider reads, so a caller loading many customers
+    (a campaign) can load only those; leave it out and callers load every field."""
     if (func is None) == (bulk is None):
         raise TypeError("give exactly one of func or bulk")
     if not replace and name in _providers:
@@ -61,7 +67,19 @@ def register_context_provider(name: str, func: PerTarget | None = None, *, bulk:
     if bulk is None:
         def bulk(targets, _func=func):
             return [_func(t) for t in targets]
-    _providers[name] = Provider(name, bulk)
+    _providers[name] = Provider(name, bulk, tuple(customer_fields) if customer_fields is not None else None)
+
+
+def customer_fields(keys) -> tuple[str, ...] | None:
+    """The Customer fields that sending a body with these placeholders reads, or None when a
+    provider involved did not declare its own (then load them all)."""
+    fields = set(SENDING_FIELDS)
+    for name in {PLACEHOLDERS[k].provider for k in keys}:
+        provider = _providers.get(name)
+        if provider is None or provider.customer_fields is None:
+            return None
+        fields.update(provider.customer_fields)
+    return tuple(sorted(fields))
 
 
 def unregister_context_provider(name: str) -> None:
@@ -118,16 +136,19 @@ def _text(value) -> str:
 # --- what messaging provides itself ----------------------------------------------
 
 def _customer_values(targets: list[RenderTarget]) -> list[dict]:
-    from core_billing.models import Customer
+    from core_billing.models import Building, Customer
 
-    missing = [t.customer.pk for t in targets if t.customer is not None
-               and not Customer.building.is_cached(t.customer)]
-    loaded = Customer.objects.select_related("building__community").in_bulk(missing) if missing else {}
+    cache = Customer.building.field
+    missing = {t.customer.building_id for t in targets if t.customer is not None and not cache.is_cached(t.customer)}
+    # A chunk's customers share a handful of buildings: load those once, not each customer again.
+    buildings = Building.objects.select_related("community").in_bulk(missing) if missing else {}
     out = []
     for t in targets:
-        if t.customer is None:
+        c = t.customer
+        if c is None:
             raise AppError("这条短信使用了客户占位符，但收件人不是客户。", field="body")
-        c = loaded.get(t.customer.pk, t.customer)
+        if not cache.is_cached(c):
+            cache.set_cached_value(c, buildings[c.building_id])
         out.append({"customer_name": c.name, "account_no": c.account_no, "address": c.address,
                      "community": c.building.community.name, "area": c.area})
     return out
@@ -153,6 +174,7 @@ def _staff_values(target: RenderTarget) -> dict:
 
 
 def register_builtin_providers() -> None:
-    register_context_provider("customer", bulk=_customer_values)
-    register_context_provider("company", bulk=_company_values)
-    register_context_provider("staff", _staff_values)
+    register_context_provider("customer", bulk=_customer_values,
+                              customer_fields=("name", "account_no", "building_id", "unit", "room", "area"))
+    register_context_provider("company", bulk=_company_values, customer_fields=())
+    register_context_provider("staff", _staff_values, customer_fields=())

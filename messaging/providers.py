@@ -62,6 +62,8 @@ def payment_values(targets: list[RenderTarget]) -> list[dict]:
 
 
 def register() -> None:
-    register_context_provider("billing", bulk=billing_values)
-    register_context_provider("pay_link", bulk=pay_link_values)
-    register_context_provider("payment", bulk=payment_values)
+    register_context_provider("billing", bulk=billing_values, customer_fields=(
+        "customer_type_id", "metering_mode", "due_current", "late_fee_total", "arrears_total", "old_arrears",
+        "arrears_seasons", "balance_as_of"))
+    register_context_provider("pay_link", bulk=pay_link_values, customer_fields=())
+    register_context_provider("payment", bulk=payment_values, customer_fields=())

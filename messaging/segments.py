@@ -22,6 +22,7 @@ GSM7_BASIC = set(
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = set("^{}\\[~]|€\f")
+GSM7_ALL = frozenset(GSM7_BASIC | GSM7_EXTENSION)
 
 LIMITS = {GSM7: (160, 153), UCS2: (70, 67)}
 
@@ -47,7 +48,7 @@ class SegmentInfo:
 
 
 def is_gsm7(text: str) -> bool:
-    return all(ch in GSM7_BASIC or ch in GSM7_EXTENSION for ch in text)
+    return GSM7_ALL.issuperset(text)
 
 
 def _unit_sizes(text: str, encoding: str) -> list[int]:
@@ -67,11 +68,22 @@ def _pack(sizes: list[int], per_part: int) -> int:
     return parts
 
 
+def _uniform(text: str, encoding: str) -> bool:
+    """Every character one unit: no GSM-7 escape, no UCS-2 surrogate pair (the common case)."""
+    if encoding == GSM7:
+        return GSM7_EXTENSION.isdisjoint(text)
+    return not text or max(text) <= "\uffff"
+
+
 def analyze(text: str) -> SegmentInfo:
     encoding = GSM7 if is_gsm7(text) else UCS2
+    single, multi = LIMITS[encoding]
+    if _uniform(text, encoding):  # parts are plain slices: no need to size each character
+        units = len(text)
+        parts = 0 if not units else 1 if units <= single else -(-units // multi)
+        return SegmentInfo(units, encoding, units, parts, single if units <= single else multi)
     sizes = _unit_sizes(text, encoding)
     units = sum(sizes)
-    single, multi = LIMITS[encoding]
     if units <= single:
         return SegmentInfo(len(text), encoding, units, 1 if text else 0, single)
     return SegmentInfo(len(text), encoding, units, _pack(sizes, multi), multi)

@@ -188,8 +188,13 @@ def keys_of(body: str) -> frozenset[str]:
 
 
 def render(body: str, values: dict) -> str:
-    """Fill a checked body.  A missing value is a bug upstream, so StrictUndefined makes it loud."""
-    return _compiled(body).render(values).strip()
+    """Fill a checked body.  A missing value is a bug upstream, so StrictUndefined makes it loud.
+
+    The values are the context itself (shared): a checked body names only
+    placeholders, so the environment's globals need not be merged in for each
+    of a campaign's 100,000 messages."""
+    template = _compiled(body)
+    return _env.concat(template.root_render_func(template.new_context(values, shared=True))).strip()
 
 
 def sample_values() -> dict[str, str]:

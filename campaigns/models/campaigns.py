@@ -89,11 +89,17 @@ class NoRepeatClaim(models.Model):
     STATION_LOOKUP = "customer__station"
 
     season = models.CharField(max_length=16)
-    topic = models.ForeignKey("messaging.Topic", on_delete=models.CASCADE, related_name="+")
+    # Written 100,000 at a time by campaigns, so nothing per row that only a topic's or a
+    # campaign's deletion needs: no index (lookups go through the unique constraint, the token
+    # or the message id) and no database foreign key, whose check ran once per claim at commit
+    # for the same topic and campaign; Django's on_delete still cascades and nulls them.
+    topic = models.ForeignKey("messaging.Topic", on_delete=models.CASCADE, related_name="+", db_index=False,
+                              db_constraint=False)
     customer = models.ForeignKey("core_billing.Customer", on_delete=models.CASCADE, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    campaign = models.ForeignKey(Campaign, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                 db_index=False, db_constraint=False)
     # Which insert took it: read back to learn which of a chunk's claims are ours.
-    token = models.CharField(max_length=32, db_index=True)
+    token = models.CharField(max_length=32)
     message_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -101,6 +107,7 @@ class NoRepeatClaim(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["season", "topic", "customer"], name="no_repeat_claim_once")]
+        indexes = [models.Index(fields=["token"], name="no_repeat_claim_token")]  # no LIKE twin: matched whole
 
 
 class ResendLink(models.Model):

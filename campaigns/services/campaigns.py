@@ -3,14 +3,15 @@
 A campaign's messages are written chunk by chunk, each chunk in its own
 transaction holding the campaign row: customers in id order after the cursor,
 skipped by reason, no-repeat claims taken in one INSERT … ON CONFLICT DO
-NOTHING and read back by token (a claim another campaign holds is "already
-sent"), then messages_create_bulk writes and enqueues them.  Pause and cancel
+NOTHING that already holds each message's id and read back by token (a claim
+another campaign holds, or a live message of the season + topic, is "already
+sent"), then messages_create_bulk writes them under those ids and enqueues them.  Pause and cancel
 are conditional updates that wait for the chunk in flight and stop the next."""
 from __future__ import annotations
 
 import uuid
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -19,12 +20,13 @@ from django.utils import timezone
 from core_billing.audit import audit_record
 from core_billing.errors import AppError
 from core_billing.progress import progress_set
-from core_billing.services._common import require_in_scope, require_perm
-from messaging.models import FINAL_STATUSES, Message
+from core_billing.services._common import analyze, next_ids, require_in_scope, require_perm
+from messaging.models import FINAL_STATUSES, Message, MessageStatus
+from messaging.context import customer_fields
 from messaging.services.sending import Recipient, messages_create_bulk
+from messaging.templating import keys_of
 
-from ..audience import (SendRules, Skip, already_sent_among, check_visible, clean_filters, compile_audience,
-                        preview_counts, with_reason)
+from ..audience import SendRules, Skip, check_visible, clean_filters, compile_audience, preview_counts, with_reason
 from ..models import Campaign, CampaignStatus as S, DunningRun, NoRepeatClaim
 from ..quiet import in_quiet_hours, quiet_ends
 from ..selectors.campaigns import campaign_counts
@@ -104,8 +106,8 @@ def campaigns_start_due(*, now=None) -> int:
     return started
 
 
-def _chunk_size() -> int:
-    return getattr(settings, "CAMPAIGN_CHUNK_SIZE", 1000)
+# Customer columns no placeholder reads: not fetched when a provider did not declare its fields.
+UNUSED = ("note", "created_at", "updated_at")
 
 
 def campaign_run_chunk(campaign_id: int) -> bool:
@@ -129,44 +131,36 @@ def _run_chunk(campaign_id: int) -> bool:
             c.save(update_fields=["status", "scheduled_at", "held"])
             return False
         rules = rules_of(c)
-        # the phone and opt-out reasons in the query; already-sent per chunk (already_sent_among)
-        chunk = list(with_reason(audience_of(c).filter(pk__gt=c.cursor), replace(rules, no_repeat=False))
-                     .select_related("building__community").order_by("pk")[:_chunk_size()])
-        already = already_sent_among(rules, [cust.pk for cust in chunk if not cust.skip_reason])
-        for cust in chunk:
-            if not cust.skip_reason and cust.pk in already:
-                cust.skip_reason = Skip.ALREADY_SENT
+        # Every skip reason but "already sent" comes from the query; that one from the claims below.
+        fields = customer_fields(keys_of(c.topic.body))  # only what the topic's placeholders read
+        customers = audience_of(c).filter(pk__gt=c.cursor)
+        customers = customers.only(*fields) if fields is not None else customers.defer(*UNUSED)
+        chunk = list(with_reason(customers, replace(rules, no_repeat=False))
+                     .order_by("pk")[:settings.CAMPAIGN_CHUNK_SIZE])
         if not chunk:
             c.status, c.heartbeat_at = S.SENDING, now
             c.save(update_fields=["status", "heartbeat_at"])
             _record_run_counts(c)
             transaction.on_commit(lambda: campaign_check_finished(campaign_id))
+            # the next preview checks these tables for every customer: plan it on their new sizes
+            transaction.on_commit(lambda n=c.created_count: analyze(NoRepeatClaim, Message, grown_by=n))
             return False
-        skips: Counter = Counter()
-        ready = []
-        for customer in chunk:
-            if customer.skip_reason:
-                skips[customer.skip_reason] += 1
-            else:
-                ready.append(customer)
-        token = uuid.uuid4().hex
+        skips: Counter = Counter(cust.skip_reason for cust in chunk if cust.skip_reason)
+        ready = [cust for cust in chunk if not cust.skip_reason]
+        claims = None
         if rules.no_repeat and ready:
-            NoRepeatClaim.objects.bulk_create(
-                [NoRepeatClaim(season=c.season, topic_id=c.topic_id, customer_id=cust.pk, campaign=c, token=token)
-                 for cust in ready], ignore_conflicts=True, batch_size=1000)
-            ours = set(NoRepeatClaim.objects.filter(token=token).values_list("customer_id", flat=True))
-            skips[Skip.ALREADY_SENT] += sum(1 for cust in ready if cust.pk not in ours)
-            ready = [cust for cust in ready if cust.pk in ours]
-        recipients = [Recipient(customer=cust) for cust in ready]
+            claims = _claims_take(c, ready)
+            skips[Skip.ALREADY_SENT] += len(ready) - len(claims.message_of)
+            ready = [cust for cust in ready if cust.pk in claims.message_of]
+        recipients = [Recipient(customer=cust, message_id=claims.message_of[cust.pk] if claims else None)
+                      for cust in ready]
         result = messages_create_bulk(actor=c.created_by, recipients=recipients,
                                       topic=c.topic, season=c.season, station=c.station_id, campaign_id=c.pk)
         for s in result.skipped:
             skips[s.reason] += 1
-        if rules.no_repeat and ready:
-            gone = {id(s.recipient) for s in result.skipped}
-            written = [r.customer.pk for r in recipients if id(r) not in gone]
-            _claims_link(token, dict(zip(written, result.message_ids)))
-            NoRepeatClaim.objects.filter(token=token, message_id__isnull=True).delete()  # skipped after all
+        if claims and result.skipped:  # not written after all (an opt-out since the query): give them back
+            NoRepeatClaim.objects.filter(token=claims.token,
+                                         customer_id__in=[s.recipient.customer.pk for s in result.skipped]).delete()
         c.cursor = chunk[-1].pk
         c.created_count += len(result.message_ids)
         merged = Counter(c.skipped)
@@ -179,27 +173,41 @@ def _run_chunk(campaign_id: int) -> bool:
         return True
 
 
-def _claims_link(token: str, message_of: dict[int, int]) -> None:
-    """Point each of a chunk's claims at the message written for its customer, in one statement.
+@dataclass
+class _Claims:
+    token: str
+    message_of: dict[int, int]  # customer id -> the id its message will have
 
-    The ids are known in order from messages_create_bulk; a correlated subquery
-    per claim was quadratic on a messages table the planner thought empty."""
-    if not message_of:
-        return
-    table = connection.ops.quote_name(NoRepeatClaim._meta.db_table)
+
+def _claims_take(c: Campaign, customers: list) -> _Claims:
+    """Claim season + topic for a chunk's customers in one statement, each claim already holding
+    the id its message will be written with; a customer claimed before (ON CONFLICT), or already
+    sent a message of it that has not failed (NOT EXISTS), is left out.  Nothing is updated
+    afterwards, so a claim row is written once."""
+    token = uuid.uuid4().hex
+    table, messages = (connection.ops.quote_name(m._meta.db_table) for m in (NoRepeatClaim, Message))
+    insert = (f"INSERT INTO {table} (season, topic_id, campaign_id, token, created_at, customer_id, message_id) "
+              f"SELECT %s, %s, %s, %s, %s, v.cid, {{mid}} FROM {{source}} "
+              f"WHERE NOT EXISTS (SELECT 1 FROM {messages} m WHERE m.season = %s AND m.topic_id = %s "
+              f"AND m.customer_id = v.cid AND m.status <> %s) ON CONFLICT DO NOTHING")
+    head = [c.season, c.topic_id, c.pk, token, timezone.now()]
+    tail = [c.season, c.topic_id, MessageStatus.FAILED]
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"UPDATE {table} AS c SET message_id = v.mid FROM unnest(%s::bigint[], %s::bigint[]) "
-                           f"AS v(cid, mid) WHERE c.token = %s AND c.customer_id = v.cid",
-                           [list(message_of), list(message_of.values()), token])
-            return
-        items = list(message_of.items())
-        for i in range(0, len(items), 400):  # SQLite binds at most 999 parameters
-            part = items[i:i + 400]
-            whens = " ".join("WHEN %s THEN %s" for _ in part)
-            cursor.execute(f"UPDATE {table} SET message_id = CASE customer_id {whens} END "
-                           f"WHERE token = %s AND customer_id IN ({', '.join(['%s'] * len(part))})",
-                           [*(x for pair in part for x in pair), token, *(cid for cid, _m in part)])
+        if connection.vendor == "postgresql":  # message ids from the sequence as the claims go in
+            sequence = f"pg_get_serial_sequence('{Message._meta.db_table}', 'id')"
+            cursor.execute(insert.format(mid="nextval(s.seq)",
+                                         source=f"unnest(%s::bigint[]) AS v(cid), (SELECT {sequence} AS seq) AS s")
+                           + " RETURNING customer_id, message_id",
+                           [*head, [cust.pk for cust in customers], *tail])
+            return _Claims(token, dict(cursor.fetchall()))
+        pairs = list(zip((cust.pk for cust in customers), next_ids(Message, len(customers))))
+        for i in range(0, len(pairs), 400):  # SQLite binds at most 999 parameters
+            part = pairs[i:i + 400]
+            values = ", ".join(["(%s, %s)"] * len(part))
+            source = f"(SELECT column1 AS cid, column2 AS mid FROM (VALUES {values})) AS v"
+            cursor.execute(insert.format(mid="v.mid", source=source), [*head, *(x for p in part for x in p), *tail])
+        cursor.execute(f"SELECT customer_id, message_id FROM {table} WHERE token = %s", [token])
+        return _Claims(token, dict(cursor.fetchall()))
 
 
 def _stop(campaign_id: int, *, note: str) -> None:

@@ -8,10 +8,10 @@ from django.utils import timezone
 from ..audit import audit_bulk_create, audit_record
 from ..errors import AppError
 from ..importing import CheckedRow, check_row, error_workbook, read_rows
-from ..models import Building, Community, Customer, CustomerPhone, CustomerType, ImportJob
+from ..models import Building, Community, Customer, CustomerPhone, CustomerType, ImportJob, SeasonAccount
 from ..phones import clean_text
 from ..progress import progress_set
-from ._common import require_perm, resolve_station
+from ._common import analyze, require_perm, resolve_station
 from .billing import accounts_open, current_season
 
 BATCH = 2000
@@ -171,4 +171,5 @@ def _write(job: ImportJob, rows: list[CheckedRow], key: str) -> None:
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "total_rows", "imported_rows", "message", "finished_at"])
         audit_record(actor=job.actor, action="import.done", obj=job, after={"rows": total, "file": job.filename})
+    analyze(Customer, CustomerPhone, SeasonAccount)
     progress_set(key, done=total, total=total, phase="done", message=job.message)

@@ -2,10 +2,10 @@ import importlib
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import connection
 
 from core_billing.demo import seed_org
 from core_billing.roles import PROJECT_APPS
+from core_billing.services._common import analyze
 
 
 class Command(BaseCommand):
@@ -27,10 +27,6 @@ class Command(BaseCommand):
                 continue
             if hasattr(module, "seed"):
                 module.seed(org=result, log=self.stdout.write)
-        if connection.vendor == "postgresql":
-            # fresh planner statistics: autovacuum would get round to it in a minute, and until then
-            # PostgreSQL plans every page's query as if the tables held the handful of rows they did at migrate
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+        analyze()  # every table: the pages' queries are planned on the demo's sizes, not migrate's
         self.stdout.write(self.style.SUCCESS(
             f"Demo data loaded: {result['customers']} households in {time.monotonic() - started:.1f}s"))
