@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import uuid
 
 import pytest
 
@@ -42,8 +43,13 @@ socket.socket.connect = _guarded_connect  # a test that would leave the machine 
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, request):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    if not request.node.get_closest_marker("integration"):  # those read what worker processes wrote
+        # Each test its own cache keys: the cache (a file cache, or Redis) is shared by the xdist workers
+        # and outlives a run, so another test's rate-limit counters made the self-service code test flake.
+        default = {**settings.CACHES["default"], "KEY_PREFIX": f"t{uuid.uuid4().hex[:12]}"}
+        settings.CACHES = {**settings.CACHES, "default": default}
     settings.CELERY_TASK_ALWAYS_EAGER = True
     from config.celery import app
 

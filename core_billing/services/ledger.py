@@ -133,8 +133,6 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
         found = Receipt.objects.filter(provider=provider, provider_txn_id=provider_txn_id).first()
         return PaymentResult(found, False, list(found.entries.all())) if found else None
 
-    if (repeat := existing()) is not None:
-        return repeat
     accounts_qs = SeasonAccount.objects.filter(customer_id=customer.pk)
     if season is not None:
         accounts_qs = accounts_qs.filter(season_id=getattr(season, "pk", season))
@@ -144,7 +142,7 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
     balances.lock_seasons([s for _a, s in ids], exclusive=False)
     accounts = list(SeasonAccount.objects.select_for_update(of=("self",)).select_related("season", "station")
                     .filter(pk__in=[a for a, _s in ids]).order_by("season__start_date"))
-    # A duplicate notification waited on the locks above; now it sees the first one.
+    # Looked for only now: a duplicate notification waited on the locks above and sees the first one.
     if (repeat := existing()) is not None:
         return repeat
 

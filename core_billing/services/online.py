@@ -174,12 +174,11 @@ def online_payment_confirm(*, provider: str, notification: Notification) -> Conf
                       order.provider_txn_id, note.provider_txn_id)
             return Confirmed(Outcome.REVIEW, order)
         return Confirmed(Outcome.DUPLICATE, order, order.receipt)
-    try:
-        with transaction.atomic():
-            result = payment_take(actor=None, customer=order.customer, amount=order.amount,
-                                  method=PaymentMethod.ONLINE, provider=provider,
-                                  provider_txn_id=note.provider_txn_id, season=order.season_id,
-                                  paid_on=_paid_on(note), note=f"网上缴费 {order.out_trade_no}")
+    try:  # payment_take is atomic itself: an AppError rolls back to its savepoint
+        result = payment_take(actor=None, customer=order.customer, amount=order.amount,
+                              method=PaymentMethod.ONLINE, provider=provider,
+                              provider_txn_id=note.provider_txn_id, season=order.season_id,
+                              paid_on=_paid_on(note), note=f"网上缴费 {order.out_trade_no}")
     except AppError as exc:
         # The customer paid but the money no longer fits (settled at the desk meanwhile):
         # keep the facts for a person to refund or credit.
@@ -188,9 +187,14 @@ def online_payment_confirm(*, provider: str, notification: Notification) -> Conf
             note=exc.message[:200])
         log.error("order %s paid at %s but not recorded: %s", order.out_trade_no, provider, exc.message)
         return Confirmed(Outcome.REVIEW, order)
-    moved = OnlineOrder.objects.filter(pk=order.pk, status__in=[Status.OPEN, Status.CANCELLED]).update(
-        status=Status.PAID, provider_txn_id=note.provider_txn_id, receipt=result.receipt, paid_at=timezone.now())
-    order.refresh_from_db()
+    paid = {"status": Status.PAID, "provider_txn_id": note.provider_txn_id, "receipt": result.receipt,
+            "paid_at": timezone.now()}
+    moved = OnlineOrder.objects.filter(pk=order.pk, status__in=[Status.OPEN, Status.CANCELLED]).update(**paid)
+    if moved:  # the row is locked: what was written is what it holds
+        for name, value in paid.items():
+            setattr(order, name, value)
+    else:
+        order.refresh_from_db()
     if not moved or not result.created:
         return Confirmed(Outcome.DUPLICATE, order, result.receipt)
     return Confirmed(Outcome.RECORDED, order, result.receipt)

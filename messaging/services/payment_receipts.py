@@ -5,7 +5,7 @@ sending pipeline.  It uses the topic named RECEIPT_TOPIC (the customer's
 station's own first, then a company-wide one) when there is an active one,
 else built-in wording.  Run by a task, not in the provider's notification
 request: the provider waits for its "success" and the pay page shares the
-web workers."""
+web workers.  The task writes the message and sends it itself."""
 from __future__ import annotations
 
 import logging
@@ -16,6 +16,7 @@ from core_billing.paylinks import receipt_url
 
 from ..models import Message, Topic
 from ..templating import TopicKind
+from .pipeline import batch_send
 from .sending import message_send_one
 
 log = logging.getLogger("messaging.receipt_sms")
@@ -41,8 +42,10 @@ def payment_receipt_send(*, receipt_id: int) -> Message | None:
     values = {"paid_amount": f"{receipt.amount:.2f}", "receipt_no": receipt.number,
               "receipt_link": receipt_url(receipt.pk)}
     try:
-        return message_send_one(actor=None, customer=customer, topic=topic, body="" if topic else RECEIPT_BODY,
-                                kind=TopicKind.SERVICE, values=values)
+        message = message_send_one(actor=None, customer=customer, topic=topic, body="" if topic else RECEIPT_BODY,
+                                   kind=TopicKind.SERVICE, values=values, queue=False)
     except AppError as exc:
         log.warning("receipt SMS for receipt %s not sent: %s", receipt.number, exc.message)
         return None
+    batch_send(message_ids=[message.pk])  # here, not through a second task: this is a task already
+    return message

@@ -172,7 +172,7 @@ def messages_create_bulk(*, actor, recipients: Iterable[Recipient], topic: Topic
                          kind: str | None = None, is_marketing: bool = False, season: str = "", station=None,
                          campaign_id: int | None = None, work_order_id: int | None = None,
                          gateway: str | None = None, respect_opt_out: bool = True,
-                         perm: str = "messaging.send_message") -> CreateResult:
+                         perm: str = "messaging.send_message", queue: bool = True) -> CreateResult:
     require_sender(actor, perm, "没有发送短信的权限。")
     template = resolve_template(actor=actor, topic=topic, body=body, kind=kind, is_marketing=is_marketing)
     gateway = gateway or default_gateway_name()
@@ -219,7 +219,8 @@ def messages_create_bulk(*, actor, recipients: Iterable[Recipient], topic: Topic
                    "resend_of_id": getattr(r.resend_of, "pk", r.resend_of)}
 
     insert_messages(ids, rows())
-    enqueue(ids)
+    if queue:
+        enqueue(ids)
     return CreateResult(ids, skipped)
 
 
@@ -254,8 +255,12 @@ def insert_messages(ids: list[int], rows: Iterable[dict]) -> None:
 def message_send_one(*, actor, customer: Customer | None = None, staff: User | None = None, phone: str = "",
                      topic: Topic | None = None, body: str = "", season: str = "", station=None,
                      values: dict | None = None, resend_of: Message | None = None, kind: str | None = None,
-                     campaign_id: int | None = None, work_order_id: int | None = None) -> Message:
-    """One SMS to a customer, a staff member or a bare number; AppError when it cannot be sent."""
+                     campaign_id: int | None = None, work_order_id: int | None = None,
+                     queue: bool = True) -> Message:
+    """One SMS to a customer, a staff member or a bare number; AppError when it cannot be sent.
+
+    queue=False: the caller, a task already, sends it itself (pipeline.batch_send) once this has
+    committed; should it die first, the sweeper queues the message as it does any lost one."""
     if customer is None and staff is None and not phone:
         raise AppError("请指定收件人：客户、员工或手机号。", field="phone")
     if customer is not None and actor is not None:
@@ -265,7 +270,7 @@ def message_send_one(*, actor, customer: Customer | None = None, staff: User | N
         actor=actor, recipients=[Recipient(customer=customer, staff=staff, phone=phone, values=values or {},
                                            resend_of=resend_of)],
         topic=topic, body=body, kind=kind, season=season, station=station, campaign_id=campaign_id,
-        work_order_id=work_order_id)
+        work_order_id=work_order_id, queue=queue)
     if result.skipped:
         raise AppError(f"不能发送：{result.skipped[0].label}。", field="phone",
                        extra={"reason": result.skipped[0].reason})
