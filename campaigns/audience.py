@@ -193,22 +193,6 @@ def already_sent_q(rules: SendRules) -> Q | None:
     return Q(Exists(claims.filter(customer_id=OuterRef("pk")))) | Q(Exists(messages.filter(customer_id=OuterRef("pk"))))
 
 
-def already_sent_among(rules: SendRules, customer_ids: list[int]) -> set[int]:
-    """Customers already sent among a known chunk, as two index lookups per slice.
-
-    A running campaign fills the claims and messages tables it checks; on tables
-    the planner still believes empty, the correlated EXISTS of already_sent_q
-    became a scan per customer, and a 100,000-household run went quadratic."""
-    sources = _already_sent(rules)
-    found: set[int] = set()
-    if sources is None:
-        return found
-    for i in range(0, len(customer_ids), 500):
-        for qs in sources:
-            found.update(qs.filter(customer_id__in=customer_ids[i:i + 500]).values_list("customer_id", flat=True))
-    return found
-
-
 def skip_conditions(rules: SendRules) -> list[tuple[str, Q]]:
     """(reason, condition) in order; a customer's reason is the first that matches."""
     conds = [(Skip.NO_PHONE, Q(contact_kind=ContactKind.NONE) | Q(contact_kind=ContactKind.MOBILE, mobile="")),

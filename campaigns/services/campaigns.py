@@ -3,10 +3,11 @@
 A campaign's messages are written chunk by chunk, each chunk in its own
 transaction holding the campaign row: customers in id order after the cursor,
 skipped by reason, no-repeat claims taken in one INSERT … ON CONFLICT DO
-NOTHING that already holds each message's id and read back by token (a claim
-another campaign holds, or a live message of the season + topic, is "already
-sent"), then messages_create_bulk writes them under those ids and enqueues them.  Pause and cancel
-are conditional updates that wait for the chunk in flight and stop the next."""
+NOTHING, each holding the id its message will get (a claim another campaign
+holds, or a live message of the season + topic, is "already sent"), then
+messages_create_bulk writes the messages under those ids and enqueues them.
+Pause and cancel are conditional updates that wait for the chunk in flight
+and stop the next."""
 from __future__ import annotations
 
 import uuid
@@ -21,8 +22,8 @@ from core_billing.audit import audit_record
 from core_billing.errors import AppError
 from core_billing.progress import progress_set
 from core_billing.services._common import analyze, next_ids, require_in_scope, require_perm
-from messaging.models import FINAL_STATUSES, Message, MessageStatus
 from messaging.context import customer_fields
+from messaging.models import FINAL_STATUSES, Message, MessageStatus
 from messaging.services.sending import Recipient, messages_create_bulk
 from messaging.templating import keys_of
 
