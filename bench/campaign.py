@@ -72,7 +72,8 @@ def _setup(n: int):
 
 
 def _baseline_rows(customers, count: int, topic, station, actor) -> tuple[list[str], list[tuple]]:
-    """The rows a raw COPY writes: the columns insert_messages writes, realistic bodies."""
+    """The rows a raw COPY writes: the columns insert_messages writes (the id left to its default),
+    realistic bodies."""
     from django.conf import settings
     from django.utils import timezone
 

@@ -28,6 +28,7 @@ from ..gateways import GatewayError, OutgoingSms, SendResult, get_gateway
 from ..gateways.base import AMBIGUOUS_ERRORS
 from ..models import Message, MessageStatus as S, PendingReceipt
 from ..ratelimit import Throttle
+from .sending import enqueue
 from .transitions import ALLOWED_FROM, announce, per_row, transition
 
 log = logging.getLogger("messaging.pipeline")
@@ -162,7 +163,6 @@ def kick_receipts() -> None:
 
 def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:
     """Put right what a crash or a lost task left behind."""
-    from ..tasks import send_batch
     from .receipts import expire_unmatched
 
     now = now or timezone.now()
@@ -186,28 +186,21 @@ def sweep(*, now=None, limit: int = 5000) -> dict[str, int]:
                     moved += transition(ids, S.ERRORED, claim=claim_token, error_code="worker_lost",
                                         error_text="发送进程中断，将重试", next_attempt_at=now)
         counts["stuck"] = len(stuck)
-        _enqueue_now(moved, send_batch)
+        enqueue(moved)
     # A queued message is only "lost" once it has waited longer than any
     # backlog should last; enqueueing it again is harmless (the claim decides).
     lost_queue = list(Message.objects.filter(status=S.QUEUED, created_at__lt=now - timedelta(
         seconds=settings.SMS_QUEUED_STALE_AFTER))
                       .order_by("id").values_list("id", flat=True)[:limit])
     counts["requeued"] = len(lost_queue)
-    _enqueue_now(lost_queue, send_batch)
+    enqueue(lost_queue)
     lost_retry = list(Message.objects.filter(status=S.ERRORED, next_attempt_at__lt=now - timedelta(
         seconds=settings.SMS_RETRY_LOST_AFTER))
                       .order_by("id").values_list("id", flat=True)[:limit])
     counts["retried"] = len(lost_retry)
-    _enqueue_now(lost_retry, send_batch)
+    enqueue(lost_retry)
     counts.update(expire_unmatched(now=now))
     return counts
-
-
-def _enqueue_now(ids: list[int], task) -> None:
-    size = settings.SMS_BATCH_SIZE
-    for i in range(0, len(ids), size):
-        chunk = ids[i:i + size]
-        transaction.on_commit(lambda c=chunk: task.delay(c))
 
 
 __all__ = ["announce", "batch_send", "claim", "record_results", "retry_countdown", "sweep"]
