@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -37,6 +38,12 @@ ERROR_TEXTS = {
 # API errors (4xx) that retrying cannot fix; any other 4xx is treated the same.
 TOO_MANY_REQUESTS = 429
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+
+
+def _e164(number: str) -> str:
+    """Twilio names numbers in E.164, as we sent them: parsing each again cost a fifth of a receipt's work."""
+    return number if E164.fullmatch(number) else normalize_phone(number).number
 
 
 def compute_signature(auth_token: str, url: str, params: list[tuple[str, str]]) -> str:
@@ -199,7 +206,7 @@ class TwilioGateway(SmsGateway):
             return []  # queued/accepted/sending: nothing a person needs to see
         code = form.get("ErrorCode", "") if status == "failed" else ""
         text = ERROR_TEXTS.get(code, f"发送失败（{code}）" if code else "发送失败") if status == "failed" else ""
-        return [Receipt(ref=sid, phone=normalize_phone(form.get("To", "")).number, status=status,
+        return [Receipt(ref=sid, phone=_e164(form.get("To", "")), status=status,
                         error_code=code, error_text=text)]
 
     def parse_inbound(self, request):
