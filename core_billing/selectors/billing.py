@@ -111,7 +111,7 @@ def customer_billing_summary(customer: Customer, *, as_of: dt.date | None = None
     """The per-season breakdown and totals of one customer as of `as_of` (default
     today).  Late fees are computed for that date from the ledger sums, so the
     answer is right whatever day the stored balances were last refreshed."""
-    from ..services.ledger import settle_plan
+    from ..services.ledger import season_tiers, settle_plan
 
     as_of = as_of or timezone.localdate()
     accounts = list(SeasonAccount.objects.filter(customer_id=customer.pk)
@@ -119,8 +119,9 @@ def customer_billing_summary(customer: Customer, *, as_of: dt.date | None = None
     current = next((a.season for a in accounts if a.season.is_current), None) or \
         Season.objects.filter(is_current=True).first()
     lines = []
+    tiers = season_tiers(accounts)
     for acc in accounts:
-        plan = settle_plan(acc, as_of)
+        plan = settle_plan(acc, as_of, tiers)
         accrued = balances.accrued_late_fee(acc, acc.season, as_of)
         lines.append(SeasonLine(
             season_id=acc.season_id, season=acc.season.name, account_id=acc.pk, is_current=acc.season.is_current,

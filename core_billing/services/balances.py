@@ -36,6 +36,7 @@ from django.utils import timezone
 from .. import pricing
 from ..models import Season
 
+SEASON = "core_billing_season"
 ACCOUNT = "core_billing_seasonaccount"
 LEDGER = "core_billing_ledgerentry"
 CUSTOMER = "core_billing_customer"
@@ -174,6 +175,17 @@ def _seasons_in(scope: Scope) -> list[Season]:
 
 # --- locks ------------------------------------------------------------------------
 
+def lock_seasons_of(customer_id: int, season_id: int | None = None) -> None:
+    """lock_seasons(exclusive=False) for the seasons a customer has accounts in (or one of them),
+    without a round trip to find them first: what a payment holds while it posts."""
+    if not is_postgres():
+        return
+    which = "a.customer_id = %s" + (" AND a.season_id = %s" if season_id is not None else "")
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT s.id FROM {SEASON} s WHERE s.id IN (SELECT a.season_id FROM {ACCOUNT} a WHERE {which}) "
+                    f"ORDER BY s.id FOR SHARE", [customer_id] + ([season_id] if season_id is not None else []))
+
+
 def lock_seasons(season_ids: Iterable[int], *, exclusive: bool) -> None:
     """Account-level writes hold their seasons shared, set-based refreshes
     exclusively: a price change never interleaves with a payment whose sums it
@@ -183,7 +195,7 @@ def lock_seasons(season_ids: Iterable[int], *, exclusive: bool) -> None:
         return
     mode = "UPDATE" if exclusive else "SHARE"
     with connection.cursor() as cur:
-        cur.execute(f"SELECT id FROM core_billing_season WHERE {_in('id', ids)} ORDER BY id FOR {mode}")
+        cur.execute(f"SELECT id FROM {SEASON} WHERE {_in('id', ids)} ORDER BY id FOR {mode}")
 
 
 # --- fees from inputs ---------------------------------------------------------------
@@ -339,17 +351,18 @@ def refresh_repriced(season: Season, scope: Scope, as_of: dt.date | None = None)
 def refresh_customers(scope: Scope, as_of: dt.date) -> int:
     """Each customer touched by `scope`: due this season, late fee, total owed,
     old arrears (陈欠) and the number of seasons still owing (欠费年数)."""
-    current = Season.objects.filter(is_current=True).values_list("pk", flat=True).first() or 0
+    # the current season, as Season's default ordering picks it, inside the statement (no round trip of its own)
+    current = f"COALESCE((SELECT cs.id FROM {SEASON} cs WHERE cs.is_current ORDER BY cs.start_date DESC LIMIT 1), 0)"
     owing = "a.owed > 0"
     sql = (f"UPDATE {CUSTOMER} AS c SET due_current = s.due_current, late_fee_total = s.late_fee_total, "
            f"arrears_total = s.arrears_total, old_arrears = s.old_arrears, arrears_seasons = s.arrears_seasons, "
            f"balance_as_of = {lit(as_of)} FROM ("
            f"SELECT a.customer_id, "
-           f"ROUND(SUM(CASE WHEN a.season_id = {lit(current)} THEN a.due ELSE 0 END), 2) AS due_current, "
+           f"ROUND(SUM(CASE WHEN a.season_id = {current} THEN a.due ELSE 0 END), 2) AS due_current, "
            f"ROUND(SUM(CASE WHEN {owing} THEN a.late_fee_charged + a.late_fee_pending ELSE 0 END), 2) "
            f"AS late_fee_total, "
            f"ROUND(SUM(CASE WHEN {owing} THEN a.owed ELSE 0 END), 2) AS arrears_total, "
-           f"ROUND(SUM(CASE WHEN {owing} AND a.season_id <> {lit(current)} THEN a.owed ELSE 0 END), 2) "
+           f"ROUND(SUM(CASE WHEN {owing} AND a.season_id <> {current} THEN a.owed ELSE 0 END), 2) "
            f"AS old_arrears, "
            f"SUM(CASE WHEN {owing} THEN 1 ELSE 0 END) AS arrears_seasons "
            f"FROM {ACCOUNT} a WHERE a.customer_id IN (SELECT a2.customer_id FROM {ACCOUNT} a2 "
@@ -357,11 +370,12 @@ def refresh_customers(scope: Scope, as_of: dt.date) -> int:
     return _execute(sql)
 
 
-def refresh(scope: Scope, as_of: dt.date | None = None) -> int:
-    """Recompute the accounts in `scope` from the ledger, then their customers."""
+def refresh(scope: Scope, as_of: dt.date | None = None, seasons: Iterable[Season] | None = None) -> int:
+    """Recompute the accounts in `scope` from the ledger, then their customers.  `seasons`: the
+    seasons of those accounts, when the caller holds them (saves looking them up)."""
     as_of = as_of or timezone.localdate()
     count = 0
-    for season in _seasons_in(scope):
+    for season in (_seasons_in(scope) if seasons is None else {s.pk: s for s in seasons}.values()):
         count += _refresh_season_accounts(season, scope, as_of)
     refresh_customers(scope, as_of)
     return count

@@ -60,14 +60,27 @@ class PaymentResult:
         return sum((e.amount for e in self.entries if e.kind == Kind.LATE_FEE), Decimal("0.00"))
 
 
-def settle_plan(account: SeasonAccount, day: dt.date) -> SettlePlan:
-    """Pure given the account's current sums and its season's settings."""
+def season_tiers(accounts) -> dict[int, list[pricing.Tier]]:
+    """The early-payment tiers of these accounts' seasons, in one query, for settle_plan."""
+    wanted = {a.season_id for a in accounts if a.discount == 0}  # an account discounted once earns no more
+    out: dict[int, list[pricing.Tier]] = {pk: [] for pk in wanted}
+    if wanted:
+        for season_id, until, rate in (DiscountTier.objects.filter(season_id__in=wanted)
+                                       .order_by("season_id", "until").values_list("season_id", "until", "rate")):
+            out[season_id].append(pricing.Tier(until, rate))
+    return out
+
+
+def settle_plan(account: SeasonAccount, day: dt.date, tiers: dict[int, list[pricing.Tier]] | None = None
+                ) -> SettlePlan:
+    """Pure given the account's current sums and its season's settings (`tiers`: season_tiers() of the
+    accounts at hand, else this account's are read)."""
     season = account.season
     rate = Decimal(0)
     disc = pricing.ZERO
     if account.discount == 0:
-        tiers = [pricing.Tier(t.until, t.rate) for t in DiscountTier.objects.filter(season_id=account.season_id)]
-        rate = pricing.discount_rate(tiers, day)
+        rate = pricing.discount_rate((tiers if tiers is not None else season_tiers([account]))[account.season_id],
+                                     day)
         if rate:
             disc = pricing.discount(rate, account.heating_fee + account.metered_fee, season.precision)
     partial = balances.accrued_late_fee(account, season, day)
@@ -133,20 +146,21 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
         found = Receipt.objects.filter(provider=provider, provider_txn_id=provider_txn_id).first()
         return PaymentResult(found, False, list(found.entries.all())) if found else None
 
+    season_id = getattr(season, "pk", season)
+    balances.lock_seasons_of(customer.pk, season_id)  # the seasons first, then the accounts: one order for all
     accounts_qs = SeasonAccount.objects.filter(customer_id=customer.pk)
-    if season is not None:
-        accounts_qs = accounts_qs.filter(season_id=getattr(season, "pk", season))
-    ids = list(accounts_qs.values_list("pk", "season_id"))
-    if not ids:
+    if season_id is not None:
+        accounts_qs = accounts_qs.filter(season_id=season_id)
+    accounts = list(accounts_qs.select_for_update(of=("self",)).select_related("season", "station")
+                    .order_by("season__start_date"))
+    if not accounts:
         raise AppError("该户没有可缴费的供暖年度账户。", field="season")
-    balances.lock_seasons([s for _a, s in ids], exclusive=False)
-    accounts = list(SeasonAccount.objects.select_for_update(of=("self",)).select_related("season", "station")
-                    .filter(pk__in=[a for a, _s in ids]).order_by("season__start_date"))
     # Looked for only now: a duplicate notification waited on the locks above and sees the first one.
     if (repeat := existing()) is not None:
         return repeat
 
-    plans = [settle_plan(a, day) for a in accounts]
+    tiers = season_tiers(accounts)
+    plans = [settle_plan(a, day, tiers) for a in accounts]
     payable = [p for p in plans if p.to_settle > 0]
     owed = sum((p.to_settle for p in payable), Decimal("0.00"))
     allocations: list[tuple[SettlePlan, Decimal, bool]] = []
@@ -202,7 +216,9 @@ def payment_take(*, actor, customer: Customer, amount: Any, method: str, paid_on
         if acc.season.late_fee_start and day >= acc.season.late_fee_start and \
                 (acc.late_fee_through is None or day > acc.late_fee_through):
             SeasonAccount.objects.filter(pk=acc.pk).update(late_fee_through=day)
-    balances.refresh(balances.customers([customer.pk]))
+    # Only the accounts this payment posted to changed; their customer's totals are summed over all of them.
+    touched = [plan.account for plan, _part, _settles in allocations]
+    balances.refresh(balances.accounts(*[a.pk for a in touched]), seasons=[a.season for a in touched])
     audit_record(actor=staff, action="payment.take", obj=receipt,
                  after={"amount": amount, "method": method, "paid_on": day, "provider": provider,
                         "provider_txn_id": provider_txn_id,

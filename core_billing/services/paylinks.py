@@ -155,8 +155,8 @@ def paylink_resolve(code: str) -> Resolved:
     token = codes.token_from(code)
     if token is None:
         return Resolved(None, "tampered")  # no database query for a guessed code
-    link = PayLink.objects.select_related("customer__building__community", "season", "station").filter(
-        token=token).first()
+    link = (PayLink.objects.select_related("customer__building__community", "customer__station", "season", "station")
+            .filter(token=token).first())
     if link is None:
         return Resolved(None, "unknown")
     if link.revoked_at is not None:
