@@ -362,6 +362,9 @@ SMS_RECEIPT_MATCH_WINDOW = int(os.environ.get("SMS_RECEIPT_MATCH_WINDOW", "3600"
 SMS_OPT_OUT_CONFIRM = env_bool("SMS_OPT_OUT_CONFIRM", True)
 CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.tasks.sweep", "schedule": 60.0}
 CELERY_BEAT_SCHEDULE["messaging-apply-receipts"] = {"task": "messaging.tasks.apply_receipts", "schedule": 15.0}
+# payments whose run to send the receipt SMS was asked for and lost (a worker restarted)
+CELERY_BEAT_SCHEDULE["messaging-payment-receipts"] = {"task": "messaging.tasks.send_payment_receipts",
+                                                      "schedule": 60.0}
 
 # --- dispatch -------------------------------------------------------------------
 # Work-order SMS go out from the work-order topic of this name (a station's own

@@ -1,6 +1,6 @@
 """What messaging does when billing announces something (core_billing/signals.py).
 
-A payment recorded online gets a receipt SMS (a task: services/payment_receipts.py);
+A payment recorded online gets a receipt SMS (a task, services/payment_receipts.py);
 a self-service verification code goes to the customer's primary mobile at once.
 Both are service messages (they ignore marketing opt-outs) and go through the
 normal sending pipeline."""
@@ -26,12 +26,13 @@ CODE_BODY = "您的验证码是{{ 验证码 }}，{{ minutes }}分钟内有效。
 def send_receipt(sender, receipt_id, method, **kwargs):
     if method != PaymentMethod.ONLINE:
         return  # the desk hands out a printed receipt
-    from .tasks import send_payment_receipt
+    from .services._common import schedule_soon
+    from .tasks import send_payment_receipts
 
-    try:
-        send_payment_receipt.delay(receipt_id)
-    except Exception:  # the payment is committed: its notification must still be answered
-        log.exception("receipt SMS for receipt id %s not queued", receipt_id)
+    try:  # one run a second sends every payment's receipt SMS of that second
+        schedule_soon("payment-receipts", send_payment_receipts, 1)
+    except Exception:  # the payment is committed: its notification must still be answered (beat sends it)
+        log.exception("receipt SMS for receipt id %s not asked for", receipt_id)
 
 
 @receiver(verification_code_requested, dispatch_uid="messaging.verification_code")

@@ -14,11 +14,11 @@ def send_batch(message_ids: list[int]) -> None:
     batch_send(message_ids=message_ids)
 
 
-@shared_task(ignore_result=True)  # at most once: a second receipt SMS would look like a second payment
-def send_payment_receipt(receipt_id: int) -> None:
-    from .services.payment_receipts import payment_receipt_send
+@shared_task(ignore_result=True)  # each receipt is claimed once, whichever run takes it
+def send_payment_receipts() -> None:
+    from .services.payment_receipts import payment_receipts_send
 
-    payment_receipt_send(receipt_id=receipt_id)
+    payment_receipts_send()
 
 
 @shared_task(bind=True, acks_late=True, ignore_result=True, max_retries=5)

@@ -399,7 +399,10 @@ class Receipt(AppendOnlyModel):
                                     name="receipt_provider_txn_unique"),
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="receipt_amount_positive"),
         ]
-        indexes = [models.Index(fields=["station", "paid_on"], name="receipt_station_day")]
+        indexes = [models.Index(fields=["station", "paid_on"], name="receipt_station_day"),
+                   # the recent online payments, whose receipt SMS messaging sends (a small slice of the table)
+                   models.Index(fields=["received_at"], condition=models.Q(method="online"),
+                                name="receipt_online_recent")]
 
     def __str__(self):
         return self.number

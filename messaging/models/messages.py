@@ -155,3 +155,20 @@ class PendingReceipt(models.Model):
 
     def __str__(self):
         return f"{self.gateway}:{self.ref} {self.status}"
+
+
+class ReceiptSms(models.Model):
+    """The claim on a payment's receipt SMS: one per receipt, so it is sent once.
+
+    Taken in the transaction that writes the message (services/payment_receipts.py);
+    a run that dies before committing leaves the receipt unclaimed for the next."""
+
+    receipt = models.OneToOneField("core_billing.Receipt", on_delete=models.CASCADE, related_name="+",
+                                   primary_key=True)
+    token = models.CharField(max_length=32)  # the run that took it
+    message = models.ForeignKey(Message, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                db_index=False)  # none: no mobile to send to
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["token"], name="receipt_sms_token")]
