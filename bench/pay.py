@@ -31,7 +31,7 @@ PAGES_PER_S = 150
 NOTES_PER_S = 50
 DUPLICATE_EVERY = 5  # every fifth notification is a resend
 GOAL_P99_MS = 300.0
-RAMP = (25, 50, 100, 200, 300, 400, 600)  # the low steps: a small shared machine stops early
+RAMP = (25, 50, 100, 150, 200, 300, 400, 600)  # the low steps: a small shared machine stops early; 150: the goal
 RAMP_STEP_S = 10
 NOTIFY_PATH = "/webhooks/pay/simulator/notify/"
 
