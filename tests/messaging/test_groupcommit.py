@@ -32,6 +32,18 @@ def run(writer, rows, out):
         out[rows[0]] = exc
 
 
+def during_a_held_write(writer, store, out):
+    """"a" writes and is held; b, c and d come meanwhile.  Returns once they wait, with every thread."""
+    first = threading.Thread(target=run, args=(writer, ["a"], out))
+    first.start()
+    assert store.started.wait(5)
+    later = [threading.Thread(target=run, args=(writer, [name], out)) for name in "bcd"]
+    for t in later:
+        t.start()
+    waiting_on(writer, 3)
+    return [first, *later]
+
+
 def waiting_on(writer, count):
     """Until `count` more callers wait in the batch that is filling."""
     deadline = time.monotonic() + 5
@@ -56,16 +68,10 @@ def test_callers_during_a_write_share_the_next_one():
     store = Store()
     writer = GroupWriter(store)
     out = {}
-    first = threading.Thread(target=run, args=(writer, ["a"], out))
-    first.start()
-    assert store.started.wait(5)
-    later = [threading.Thread(target=run, args=(writer, [name], out)) for name in "bcd"]
-    for t in later:
-        t.start()
-    waiting_on(writer, 3)
+    threads = during_a_held_write(writer, store, out)
     assert "b" not in out and "c" not in out  # nobody returns before their rows are written
     store.hold.set()
-    for t in [first, *later]:
+    for t in threads:
         t.join(5)
     assert store.writes[0] == ["a"]
     assert len(store.writes) == 2 and sorted(store.writes[1]) == ["b", "c", "d"]
@@ -76,15 +82,9 @@ def test_a_failed_write_fails_every_caller_in_it_and_no_one_after():
     store = Store(fail_on="c")
     writer = GroupWriter(store)
     out = {}
-    first = threading.Thread(target=run, args=(writer, ["a"], out))
-    first.start()
-    assert store.started.wait(5)
-    later = [threading.Thread(target=run, args=(writer, [name], out)) for name in "bcd"]
-    for t in later:
-        t.start()
-    waiting_on(writer, 3)
+    threads = during_a_held_write(writer, store, out)
     store.hold.set()
-    for t in [first, *later]:
+    for t in threads:
         t.join(5)
     failed = [out[k] for k in "bcd"]
     assert sum(isinstance(e, ValueError) for e in failed) == 1  # the caller that wrote sees the cause
