@@ -1,9 +1,9 @@
 """receipts: 20,000 signed status callbacks posted to the webhook by 20 concurrent clients; receipts applied per second (goal >= 2,000/s), none lost.
 
 Two phases.  The storm: 20 clients post every callback, signed, to the
-webhook (gunicorn, 3 processes, on PostgreSQL; in-process on the embedded
-SQLite, whose in-memory benchmark database no other process can see), which
-verifies and stores each one.  Then the applier (the apply_receipts task
+webhook (gunicorn, 3 processes of 8 threads as in make serve, on PostgreSQL;
+in-process on the embedded SQLite, whose in-memory benchmark database no
+other process can see), which verifies and stores each one.  Then the applier (the apply_receipts task
 body, as a worker runs it) applies the inbox in batches: its rate is the
 figure for the goal.  Baseline: the naive way, each receipt applied in its
 own transaction, on as many other messages, in the same run.  `errors`
@@ -60,8 +60,9 @@ def _start_gunicorn(port: int) -> subprocess.Popen:
     if db.get("PASSWORD"):
         url = url.replace("@", f":{db['PASSWORD']}@", 1)
     env = {**os.environ, "DATABASE_URL": url, "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}", "LOG_LEVEL": "WARNING"}
+    # the processes and threads of make serve: concurrent receipts of a process share one INSERT
     proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "3",
-                             "-k", "gthread", "--threads", "4", "--log-level", "warning"],
+                             "-k", "gthread", "--threads", "8", "--log-level", "warning"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -187,7 +188,8 @@ def run(args) -> dict:
         "ratio_means": "x faster than one transaction per receipt",
         "p50_ms": rec.ms(50), "p99_ms": rec.ms(99), "p_of": "webhook POST latency",
         "errors": lost + rec.errors, "lost": lost, "non_200": rec.errors, "stored": stored, "apply_batches": rounds,
-        "clients": CLIENTS, "server": "gunicorn 3 processes x 4 threads" if postgres else "in-process, 1 thread",
+        "clients": CLIENTS,
+        "server": "gunicorn 3 processes x 8 threads (as make serve)" if postgres else "in-process, 1 thread",
         "cpu_ms_per_item": round(apply_cpu * 1000 / n, 3), "peak_mb": round(harness.peak_rss_mb(), 1),
     }
     print(f"   {n} callbacks from {CLIENTS} clients: webhook took them at {out['ingest_rate']}/s "
