@@ -175,15 +175,20 @@ def _seasons_in(scope: Scope) -> list[Season]:
 
 # --- locks ------------------------------------------------------------------------
 
+def _lock_seasons(where: str, params: list, *, exclusive: bool) -> None:
+    if not is_postgres():  # SQLite writers are serialised already
+        return
+    mode = "UPDATE" if exclusive else "SHARE"
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT s.id FROM {SEASON} s WHERE {where} ORDER BY s.id FOR {mode}", params)
+
+
 def lock_seasons_of(customer_id: int, season_id: int | None = None) -> None:
     """lock_seasons(exclusive=False) for the seasons a customer has accounts in (or one of them),
     without a round trip to find them first: what a payment holds while it posts."""
-    if not is_postgres():
-        return
     which = "a.customer_id = %s" + (" AND a.season_id = %s" if season_id is not None else "")
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT s.id FROM {SEASON} s WHERE s.id IN (SELECT a.season_id FROM {ACCOUNT} a WHERE {which}) "
-                    f"ORDER BY s.id FOR SHARE", [customer_id] + ([season_id] if season_id is not None else []))
+    _lock_seasons(f"s.id IN (SELECT a.season_id FROM {ACCOUNT} a WHERE {which})",
+                  [customer_id] + ([season_id] if season_id is not None else []), exclusive=False)
 
 
 def lock_seasons(season_ids: Iterable[int], *, exclusive: bool) -> None:
@@ -191,11 +196,8 @@ def lock_seasons(season_ids: Iterable[int], *, exclusive: bool) -> None:
     exclusively: a price change never interleaves with a payment whose sums it
     is about to rewrite.  (SQLite writers are serialised already.)"""
     ids = sorted({int(i) for i in season_ids})
-    if not ids or not is_postgres():
-        return
-    mode = "UPDATE" if exclusive else "SHARE"
-    with connection.cursor() as cur:
-        cur.execute(f"SELECT id FROM {SEASON} WHERE {_in('id', ids)} ORDER BY id FOR {mode}")
+    if ids:
+        _lock_seasons(_in("s.id", ids), [], exclusive=exclusive)
 
 
 # --- fees from inputs ---------------------------------------------------------------

@@ -62,28 +62,25 @@ def _claim_and_write(limit: int) -> tuple[int, list[int]]:
                                    ignore_conflicts=True)
     mine = list(Receipt.objects.filter(pk__in=ReceiptSms.objects.filter(token=token).values("receipt_id"))
                 .select_related("customer__building__community").order_by("pk"))
-    by_topic: dict[int | None, list[Receipt]] = {}
-    topics: dict[int, Topic | None] = {}
+    by_station: dict[int, list[Receipt]] = {}
     for receipt in mine:
         if receipt.customer.mobile:
-            station = receipt.customer.station_id
-            if station not in topics:
-                topics[station] = receipt_topic(station)
-            by_topic.setdefault(station, []).append(receipt)
+            by_station.setdefault(receipt.customer.station_id, []).append(receipt)
     linked: list[ReceiptSms] = []
-    for station, receipts in by_topic.items():
+    for station, receipts in by_station.items():
         recipients = [Recipient(customer=r.customer, values={
             "paid_amount": f"{r.amount:.2f}", "receipt_no": r.number, "receipt_link": receipt_url(r.pk)})
             for r in receipts]
-        topic = topics[station]
+        topic = receipt_topic(station)
         result = messages_create_bulk(actor=None, recipients=recipients, topic=topic,
                                       body="" if topic else RECEIPT_BODY, kind=TopicKind.SERVICE, queue=False)
-        skipped = {id(s.recipient) for s in result.skipped}
-        for s in result.skipped:
-            log.warning("receipt SMS for receipt %s not sent: %s", receipts[recipients.index(s.recipient)].number,
-                        s.label)
-        sent = [r for r, rec in zip(receipts, recipients) if id(rec) not in skipped]
-        linked += [ReceiptSms(receipt_id=r.pk, message_id=m) for r, m in zip(sent, result.message_ids)]
+        skipped = {id(s.recipient): s for s in result.skipped}
+        written = iter(result.message_ids)  # in recipient order, the skipped left out
+        for receipt, recipient in zip(receipts, recipients):
+            if id(recipient) in skipped:
+                log.warning("receipt SMS for receipt %s not sent: %s", receipt.number, skipped[id(recipient)].label)
+            else:
+                linked.append(ReceiptSms(receipt_id=receipt.pk, message_id=next(written)))
     ReceiptSms.objects.bulk_update(linked, ["message"], batch_size=500)
     return len(mine), [claim.message_id for claim in linked]
 

@@ -1,7 +1,8 @@
 """Creating messages: what campaigns, dispatch, pay links and the pages call.
 
     messages_create_bulk(*, actor, recipients, topic=None, body="", kind=None, season="", station=None,
-                         campaign_id=None, work_order_id=None, gateway=None, respect_opt_out=True)
+                         campaign_id=None, work_order_id=None, gateway=None, respect_opt_out=True,
+                         queue=True)
         -> CreateResult(message_ids=[...], skipped=[Skipped(recipient, reason, detail)...]);
            .messages loads the rows when a caller wants objects
     message_send_one(*, actor, customer=None, staff=None, phone="", topic=None, body="", season="",
@@ -255,12 +256,8 @@ def insert_messages(ids: list[int], rows: Iterable[dict]) -> None:
 def message_send_one(*, actor, customer: Customer | None = None, staff: User | None = None, phone: str = "",
                      topic: Topic | None = None, body: str = "", season: str = "", station=None,
                      values: dict | None = None, resend_of: Message | None = None, kind: str | None = None,
-                     campaign_id: int | None = None, work_order_id: int | None = None,
-                     queue: bool = True) -> Message:
-    """One SMS to a customer, a staff member or a bare number; AppError when it cannot be sent.
-
-    queue=False: the caller, a task already, sends it itself (pipeline.batch_send) once this has
-    committed; should it die first, the sweeper queues the message as it does any lost one."""
+                     campaign_id: int | None = None, work_order_id: int | None = None) -> Message:
+    """One SMS to a customer, a staff member or a bare number; AppError when it cannot be sent."""
     if customer is None and staff is None and not phone:
         raise AppError("请指定收件人：客户、员工或手机号。", field="phone")
     if customer is not None and actor is not None:
@@ -270,7 +267,7 @@ def message_send_one(*, actor, customer: Customer | None = None, staff: User | N
         actor=actor, recipients=[Recipient(customer=customer, staff=staff, phone=phone, values=values or {},
                                            resend_of=resend_of)],
         topic=topic, body=body, kind=kind, season=season, station=station, campaign_id=campaign_id,
-        work_order_id=work_order_id, queue=queue)
+        work_order_id=work_order_id)
     if result.skipped:
         raise AppError(f"不能发送：{result.skipped[0].label}。", field="phone",
                        extra={"reason": result.skipped[0].reason})
