@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_server(port: int, log_name: str) -> subprocess.Popen:
-    """gunicorn over TLS + Celery + beat (`manage.py runserve`) on the benchmark's database; waits for /healthz."""
+    """gunicorn over TLS + Celery + beat (`manage.py runserve`) on the benchmark's database; waits for /healthz
+    and then for the machine to calm down."""
     import requests
     import urllib3
 
@@ -43,6 +44,7 @@ def start_server(port: int, log_name: str) -> subprocess.Popen:
     while time.monotonic() < deadline:
         try:
             if requests.get(f"https://127.0.0.1:{port}/healthz", verify=False, timeout=2).status_code == 200:
+                harness.wait_quiet()  # the other web workers and the task workers are still starting
                 return proc
         except requests.RequestException:
             pass

@@ -54,6 +54,34 @@ def database_url() -> str:
     return url
 
 
+def _busy_jiffies() -> tuple[int, int] | None:
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except OSError:  # not Linux
+        return None
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
+
+
+def wait_quiet(share: float = 0.25, seconds: int = 2, limit: float = 60.0) -> float:
+    """Wait until the machine has been under `share` busy for `seconds` whole seconds in a row (the server
+    under test has finished starting: its workers import and warm up after it first answers); the seconds
+    waited.  Where /proc/stat is missing, waits `seconds`."""
+    started = time.monotonic()
+    last, calm = _busy_jiffies(), 0
+    if last is None:
+        time.sleep(seconds)
+        return float(seconds)
+    while calm < seconds and time.monotonic() - started < limit:
+        time.sleep(1)
+        now = _busy_jiffies()
+        busy, total = now[0] - last[0], now[1] - last[1]
+        calm = calm + 1 if total and busy / total < share else 0
+        last = now
+    return time.monotonic() - started
+
+
 def free_port() -> int:
     import socket
 

@@ -14,12 +14,14 @@ class CoreBillingConfig(AppConfig):
         from .auth_backends import connect_signals
         from .navigation import register_nav
         from .roles import sync_roles_after_migrate
+        from .selectors.season_settings import connect_signals as connect_season_settings
         from .services.balances import register_sqlite_functions
 
         from .views.paylinks_staff import register as register_pay_panel
 
         register_pay_panel()
         connect_signals()
+        connect_season_settings()
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="nuanxin.sync_roles")
         connection_created.connect(register_sqlite_functions, dispatch_uid="nuanxin.sqlite_functions")
         register_nav(_("Desk"), "billing:desk", "core_billing.view_seasonaccount", order=10)

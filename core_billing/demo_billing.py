@@ -28,6 +28,7 @@ from .audit import audit_record
 from .models import (Adjustment, AdjustmentCategory, ChangeReason, CustomerType, DiscountTier, LedgerEntry, Receipt,
                      Season, SeasonAccount, Tariff, User)
 from .services import balances
+from .selectors.season_settings import season_settings_changed
 from .services.billing import accounts_open, season_close, season_create
 from .services.ledger import receipt_number
 
@@ -58,6 +59,7 @@ def _season(actor, year: int, *, current: bool) -> Season:
                                 for code, (u, b, h) in TARIFFS.items() if code in types])
     DiscountTier.objects.bulk_create([DiscountTier(season=season, until=dt.date(year, 9, 30), rate=Decimal("0.03")),
                                       DiscountTier(season=season, until=dt.date(year, 10, 31), rate=Decimal("0.02"))])
+    season_settings_changed()  # bulk_create sends no post_save
     AdjustmentCategory.objects.bulk_create([
         AdjustmentCategory(season=season, code=c, name=n, kind=k, formula=f, value=Decimal(v))
         for c, n, k, f, v in CATEGORIES])
@@ -77,7 +79,8 @@ def _meter_readings(season: Season) -> None:
 
 
 def _noon(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time(10, 30)))
+    """Mid-morning of `day`, or now for today's payments seeded before then (a receipt never lies ahead)."""
+    return min(timezone.make_aware(dt.datetime.combine(day, dt.time(10, 30))), timezone.now())
 
 
 def _pick_day(rng: random.Random, first: dt.date, last: dt.date, today: dt.date) -> dt.date | None:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from .. import pricing
 from ..models import (Adjustment, Customer, LedgerEntry, PriceChange, Receipt, Season, SeasonAccount, Tariff)
 from ..services import balances
+from .season_settings import season_settings, season_settings_changed
 
 ZERO = Decimal("0.00")
 
@@ -111,28 +112,33 @@ def customer_billing_summary(customer: Customer, *, as_of: dt.date | None = None
     """The per-season breakdown and totals of one customer as of `as_of` (default
     today).  Late fees are computed for that date from the ledger sums, so the
     answer is right whatever day the stored balances were last refreshed."""
-    from ..services.ledger import season_tiers, settle_plan
+    from ..services.ledger import settle_plan
 
     as_of = as_of or timezone.localdate()
-    accounts = list(SeasonAccount.objects.filter(customer_id=customer.pk)
-                    .select_related("season", "customer_type").order_by("season__start_date"))
-    current = next((a.season for a in accounts if a.season.is_current), None) or \
-        Season.objects.filter(is_current=True).first()
+    accounts = list(SeasonAccount.objects.filter(customer_id=customer.pk))
+    ref = season_settings()
+    if any(a.season_id not in ref.seasons for a in accounts):  # a season newer than this process's copy
+        season_settings_changed()
+        ref = season_settings()
+    for acc in accounts:
+        acc.season = ref.seasons[acc.season_id]
+    accounts.sort(key=lambda a: (a.season.start_date, a.pk))
+    current = ref.current
     lines = []
-    tiers = season_tiers(accounts)
+    tiers = {acc.season_id: ref.tiers.get(acc.season_id, []) for acc in accounts}
     for acc in accounts:
         plan = settle_plan(acc, as_of, tiers)
         accrued = balances.accrued_late_fee(acc, acc.season, as_of)
         lines.append(SeasonLine(
             season_id=acc.season_id, season=acc.season.name, account_id=acc.pk, is_current=acc.season.is_current,
-            is_open=acc.season.is_open, area=acc.area, customer_type=acc.customer_type.name,
+            is_open=acc.season.is_open, area=acc.area, customer_type=ref.type_names.get(acc.customer_type_id, ""),
             heating_status=acc.heating_status, metering_mode=acc.metering_mode, heating_fee=acc.heating_fee,
             standby_fee=acc.standby_fee, metered_fee=acc.metered_fee, corrections=acc.corrections,
             discount=acc.discount, adjusted=acc.adjusted, late_fee_charged=acc.late_fee_charged,
             late_fee_accrued=accrued, paid=acc.paid, due=acc.due, to_settle=max(plan.to_settle, ZERO),
             settle_discount=plan.discount if plan.to_settle > 0 else ZERO))
     owing = [line for line in lines if line.owed > 0]
-    unit, heat = customer_price(customer, current)
+    unit, heat = customer_price(customer, current, ref.tariffs.get(current.pk, {}) if current else None)
     current_line = next((line for line in lines if line.is_current), None)
     return BillingSummary(
         customer_id=customer.pk, as_of=as_of, season=current.name if current else None, unit_price=unit,

@@ -19,6 +19,7 @@ from ..errors import AppError, PermissionDeniedError
 from ..models import (AdjustmentCategory, ChangeReason, Customer, CustomerType, DiscountTier, Season, SeasonAccount,
                       Tariff)
 from ..scoping import is_head_office
+from ..selectors.season_settings import season_settings_changed
 from . import balances
 from ._common import full_clean_or_error, require_perm
 from ._money import parse_date, parse_decimal
@@ -93,6 +94,7 @@ def _make_current(actor, season: Season, reason: str) -> None:
     Season.objects.filter(is_current=True).update(is_current=False)
     Season.objects.filter(pk=season.pk).update(is_current=True)
     season.is_current = True
+    season_settings_changed()
     audit_record(actor=actor, action="season.make_current", obj=season,
                  before={"current": previous.name if previous else None}, after={"current": season.name},
                  reason=reason)
@@ -320,6 +322,7 @@ def season_rollover(*, actor, source: Season, name: str, start_date, end_date, h
                                 for t in source.tariffs.all()])
     DiscountTier.objects.bulk_create([DiscountTier(season=season, until=_shift_years(t.until, years), rate=t.rate)
                                       for t in source.discount_tiers.all()])
+    season_settings_changed()  # bulk_create sends no post_save
     AdjustmentCategory.objects.bulk_create([
         AdjustmentCategory(season=season, code=c.code, name=c.name, kind=c.kind, formula=c.formula, value=c.value,
                            is_active=c.is_active) for c in source.adjustment_categories.all()])

@@ -12,7 +12,6 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +19,7 @@ from core_billing.audit import audit_record
 from core_billing.errors import AppError
 from core_billing.scoping import is_head_office
 from core_billing.services._common import require_in_scope, require_perm
+from core_billing.versioned import Versioned
 
 from ..models import DeliveryStatus, Event, WebhookDelivery, WebhookSubscription
 from . import signing
@@ -104,29 +104,24 @@ def _subscriptions(event: str) -> list[WebhookSubscription]:
     return [s for s in active if event in s.events]  # SQLite has no JSON containment
 
 
-# The events anyone subscribes to, cached under a version that every subscription write moves on after it
-# commits: a reader that read the old rows while a write committed stores them under the old version, which
-# nobody asks for any more.  A subscription deleted in the admin can leave an event listed until the entry
-# expires; that only costs webhooks_emit a query that finds nobody.
-_EVENTS_VERSION = "nuanxin:webhooks:events-version"
-_EVENTS_TTL = 300
+def _subscribed_events() -> frozenset[str]:
+    return frozenset(e for listed in WebhookSubscription.objects.filter(is_active=True).values_list("events", flat=True)
+                     for e in listed)
+
+
+# Every payment and every receipt batch asks whether anyone listens, so the answer is kept per process and
+# every subscription write moves it on (versioned.py).  A subscription deleted in the admin can leave an event
+# listed for up to the TTL; that only costs webhooks_emit a query that finds nobody.
+_events = Versioned("webhook-events", _subscribed_events, ttl=300)
 
 
 def _events_changed() -> None:
-    transaction.on_commit(lambda: cache.set(_EVENTS_VERSION, uuid.uuid4().hex, None))
+    _events.changed()
 
 
 def subscribed(event: str) -> bool:
-    """Cheap check before a receiver loads the rows an event would carry: every payment and every receipt
-    batch asks, so it reads the cache, not the subscriptions table."""
-    version = cache.get(_EVENTS_VERSION) or "0"
-    key = f"nuanxin:webhooks:events:{version}"
-    events = cache.get(key)
-    if events is None:
-        events = sorted({e for listed in WebhookSubscription.objects.filter(is_active=True)
-                         .values_list("events", flat=True) for e in listed})
-        cache.set(key, events, _EVENTS_TTL)
-    return event in events
+    """Cheap check before a receiver loads the rows an event would carry."""
+    return event in _events.get()
 
 
 def webhooks_emit(event: str, items: Iterable[tuple[int | None, dict]]) -> int:
