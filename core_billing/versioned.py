@@ -1,22 +1,25 @@
 """Rarely written rows that hot paths read, kept in each process under a version held in the shared cache.
 
-A writer calls `changed()`: the version moves on at once and again after the
-commit.  A reader compares the shared version with the one its process loaded
-under (one cache GET) and reloads when they differ, so a change is seen by
-every process on its next read.  The second move matters: a reader that loaded
-the old rows while the write was still open stored them under the first new
-version, and the one after the commit retires that.
+A writer calls `changed()`: its own process drops its copy, and the shared
+version moves on at once and again after the commit.  A reader compares the
+shared version with the one its copy was loaded under, at most once every
+`recheck` seconds (the comparison is a cache round trip, as dear as the query
+it saves on a pay page), and reloads when they differ.  So another process
+sees a change within `recheck` seconds, as if its page had been opened that
+much earlier.  The second move matters: a reader that loaded the old rows
+while the write was still open kept them under the first new version, and the
+one after the commit retires that.
 
-What a reader loads inside a transaction is not kept: it may hold that
-transaction's own uncommitted writes, which nobody else may see and which
-nothing retires if they roll back.  A value is also reloaded after `ttl`
-seconds, in case something wrote the rows without saying so (raw SQL, a
-migration)."""
+Inside a transaction a reader always loads from the database and keeps
+nothing: it may be the writer, who must see its own change at once, and what
+it loads may be uncommitted, which nobody else may see and which nothing
+retires if it rolls back.  A copy is also reloaded after `ttl` seconds, in
+case something wrote the rows without saying so (raw SQL, a migration)."""
 from __future__ import annotations
 
 import time
 import uuid
-from typing import Callable, Generic, TypeVar
+from typing import Callable, Generic, NamedTuple, TypeVar
 
 from django.core.cache import cache
 from django.db import connection, transaction
@@ -24,14 +27,22 @@ from django.db import connection, transaction
 T = TypeVar("T")
 
 
+class _Copy(NamedTuple):
+    version: str
+    loaded: float
+    checked: float
+    value: object
+
+
 class Versioned(Generic[T]):
-    def __init__(self, name: str, load: Callable[[], T], ttl: float = 60.0):
+    def __init__(self, name: str, load: Callable[[], T], ttl: float = 60.0, recheck: float = 1.0):
         self.key = f"nuanxin:versioned:{name}"
-        self.ttl = ttl
+        self.ttl, self.recheck = ttl, recheck
         self._load = load
-        self._kept: tuple[str, float, T] | None = None  # (version, reload after, value): replaced whole
+        self._copy: _Copy | None = None  # replaced whole, never changed in place: threads share it
 
     def _bump(self) -> None:
+        self._copy = None
         cache.set(self.key, uuid.uuid4().hex, None)
 
     def changed(self) -> None:
@@ -46,11 +57,18 @@ class Versioned(Generic[T]):
         return version
 
     def get(self) -> T:
-        version, now = self._version(), time.monotonic()
-        kept = self._kept
-        if kept is not None and kept[0] == version and kept[1] > now:
-            return kept[2]
+        if connection.in_atomic_block:
+            return self._load()
+        now, copy = time.monotonic(), self._copy
+        if copy is not None and now - copy.loaded < self.ttl:
+            if now - copy.checked < self.recheck:
+                return copy.value
+            version = self._version()
+            if version == copy.version:
+                self._copy = copy._replace(checked=now)
+                return copy.value
+        else:
+            version = self._version()
         value = self._load()
-        if not connection.in_atomic_block:
-            self._kept = (version, now + self.ttl, value)
+        self._copy = _Copy(version, now, now, value)
         return value

@@ -46,8 +46,11 @@ class ReceiptIntake:
             response = self._respond(WSGIRequest(environ), match[1])
         finally:
             signals.request_finished.send(sender=self.__class__)
+        content = response.content
+        if not response.has_header("Content-Length"):  # as Django's CommonMiddleware would: no chunked framing
+            response.headers["Content-Length"] = str(len(content))
         start_response(f"{response.status_code} {response.reason_phrase}", [*response.items()])
-        return [response.content]
+        return [content]
 
     @staticmethod
     def _respond(request, gateway: str) -> HttpResponse:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,16 +44,33 @@ class Workers:
     def __init__(self, tmp: Path):
         self.tmp = tmp
         self.procs: list[subprocess.Popen] = []
+        self.restarts = 0
+        self._stopping = threading.Event()
 
-    def start(self, name: str = "w1", concurrency: int = 4, env: dict | None = None) -> subprocess.Popen:
+    def start(self, name: str = "w1", concurrency: int = 4, env: dict | None = None, *,
+              supervised: bool = False) -> subprocess.Popen:
+        """A worker process; `supervised`: started again whenever it exits, as systemd's Restart=always
+        does in production (a worker can die of its broker connection: kombu's reconnect after a Redis
+        restart has crashed one with "Unrecoverable error: AttributeError ... 'hostname'")."""
         log = open(self.tmp / f"celery-{name}.log", "a")
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
-             f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO", "--without-gossip",
-             "--without-mingle"],
-            cwd=ROOT, env={**_worker_env(), **(env or {})}, stdout=log, stderr=subprocess.STDOUT)
+        argv = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=threads",
+                f"--concurrency={concurrency}", f"--hostname={name}@%h", "--loglevel=INFO", "--without-gossip",
+                "--without-mingle"]
+        worker_env = {**_worker_env(), **(env or {})}
+        proc = subprocess.Popen(argv, cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
         self.procs.append(proc)
         self._wait_ready(name)
+        if supervised:
+            def supervise(proc=proc):
+                while not self._stopping.wait(0.5):
+                    if proc.poll() is not None and not self._stopping.is_set():
+                        log.write(f"[supervisor] {name} exited with {proc.returncode}; starting it again\n")
+                        log.flush()
+                        self.restarts += 1
+                        proc = subprocess.Popen(argv, cwd=ROOT, env=worker_env, stdout=log, stderr=subprocess.STDOUT)
+                        self.procs.append(proc)
+
+            threading.Thread(target=supervise, daemon=True).start()
         return proc
 
     def _wait_ready(self, name: str, timeout: float = 40) -> None:
@@ -66,6 +84,7 @@ class Workers:
         raise RuntimeError(f"celery worker {name} did not start:\n" + (self.tmp / f"celery-{name}.log").read_text())
 
     def stop(self) -> None:
+        self._stopping.set()
         for proc in self.procs:
             if proc.poll() is None:
                 proc.terminate()

@@ -225,7 +225,7 @@ def test_redis_restarted_mid_send(org, celery_workers, wired, private_redis, mon
     use_broker(private_redis.url)  # this process publishes there too, for this test only
     settings.REDIS_URL = private_redis.url
     try:
-        celery_workers.start("w1", concurrency=4)
+        celery_workers.start("w1", concurrency=4, supervised=True)
         phones = _send(org, 4_000)
         wait_until(lambda: len(sim.received(limit=10_000)) >= 800, timeout=60, message="sending under way")
         private_redis.restart(down_for=3)  # queued tasks in Redis are gone with it (no persistence)

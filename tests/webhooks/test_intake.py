@@ -89,6 +89,27 @@ def test_a_body_over_the_upload_limit_is_400(settings, served):
     assert not PendingReceipt.objects.exists()
 
 
+def test_the_answer_says_its_length(settings, asked):
+    """Without Content-Length gunicorn frames every answer in chunks (wsgiref adds the header itself, so the
+    application is called directly here)."""
+    from django.test import RequestFactory
+
+    from config.wsgi import application
+
+    base = "http://testserver"
+    settings.PUBLIC_BASE_URL = base
+    params = {"AccountSid": settings.TWILIO_ACCOUNT_SID, "MessageSid": "SM0009", "MessageStatus": "delivered",
+              "To": "+8613800000001"}
+    signature = compute_signature(settings.TWILIO_AUTH_TOKEN, f"{base}{STATUS_PATH}", list(params.items()))
+    environ = RequestFactory().post(STATUS_PATH, data=urlencode(params), content_type="application/x-www-form-urlencoded",
+                                    HTTP_X_TWILIO_SIGNATURE=signature).environ
+    answered = {}
+    body = b"".join(application(environ, lambda status, headers: answered.update(status=status, headers=headers)))
+    assert answered["status"].startswith("200")
+    assert dict(answered["headers"])["Content-Length"] == str(len(body))
+    assert PendingReceipt.objects.filter(ref="SM0009").exists()
+
+
 def test_other_requests_are_djangos(settings, served):
     assert requests.post(f"{served}/webhooks/sms/nosuch/status/", timeout=10).status_code == 404
     assert requests.get(f"{served}{STATUS_PATH}", timeout=10).status_code == 405
