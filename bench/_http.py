@@ -1,4 +1,5 @@
-"""What the HTTP benchmarks share: `manage.py runserve` on loopback, a recorder, an open-loop driver.
+"""What the HTTP benchmarks share: `manage.py runserve` on loopback, a recorder, an open-loop driver, a
+closed-loop storm client.
 
 Open loop means requests start on a fixed timetable whatever the server
 answers, so a slow server shows as latency and errors rather than as a

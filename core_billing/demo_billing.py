@@ -27,8 +27,8 @@ from . import pricing
 from .audit import audit_record
 from .models import (Adjustment, AdjustmentCategory, ChangeReason, CustomerType, DiscountTier, LedgerEntry, Receipt,
                      Season, SeasonAccount, Tariff, User)
-from .services import balances
 from .selectors.season_settings import season_settings_changed
+from .services import balances
 from .services.billing import accounts_open, season_close, season_create
 from .services.ledger import receipt_number
 

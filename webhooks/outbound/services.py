@@ -110,9 +110,10 @@ def _subscribed_events() -> frozenset[str]:
 
 
 # Every payment and every receipt batch asks whether anyone listens, so the answer is kept per process and
-# every subscription write moves it on (versioned.py).  A subscription deleted in the admin can leave an event
-# listed for up to the TTL; that only costs webhooks_emit a query that finds nobody.
-_events = Versioned("webhook-events", _subscribed_events, ttl=300)
+# every subscription write moves it on (versioned.py).  recheck=0: every ask compares the version (one cache
+# GET), so a new subscription hears the next event in every process.  A subscription deleted in the admin can
+# leave an event listed for up to the TTL; that only costs webhooks_emit a query that finds nobody.
+_events = Versioned("webhook-events", _subscribed_events, ttl=300, recheck=0)
 
 
 def _events_changed() -> None:
