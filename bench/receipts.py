@@ -165,11 +165,12 @@ def run(args) -> dict:
     def remaining(code: str = "RCPTa") -> int:
         return Message.objects.filter(station__code=code).exclude(status="delivered").count()
 
-    worker = _start_worker() if postgres else None
-    if postgres:
-        harness.wait_quiet()  # gunicorn's other processes and the worker finish starting before the storm
-    started = time.perf_counter()
+    worker = None
     try:
+        if postgres:
+            worker = _start_worker()
+            harness.wait_quiet()  # gunicorn's other processes and the worker finish starting before the storm
+        started = time.perf_counter()
         client_cpu = storm(bodies)
         ingest_seconds = time.perf_counter() - started
         if worker is not None:  # until the worker has applied the last one (it is asked at most once a second)
@@ -189,7 +190,8 @@ def run(args) -> dict:
         if postgres:
             server.terminate()
             server.wait(timeout=10)
-            harness.stop_group(worker)
+            if worker is not None:
+                harness.stop_group(worker)
         else:
             server.shutdown()
     lost = remaining()

@@ -56,11 +56,12 @@ class Versioned(Generic[T]):
             version = cache.get(self.key) or ""
         return version
 
-    def get(self) -> T:
+    def get(self, *, reload: bool = False) -> T:
+        """The kept value; `reload`: load it again whatever the version says (the caller found it short)."""
         if connection.in_atomic_block:
             return self._load()
         now, copy = time.monotonic(), self._copy
-        if copy is not None and now - copy.loaded < self.ttl:
+        if copy is not None and now - copy.loaded < self.ttl and not reload:
             if now - copy.checked < self.recheck:
                 return copy.value
             version = self._version()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from .. import pricing
 from ..models import (Adjustment, Customer, LedgerEntry, PriceChange, Receipt, Season, SeasonAccount, Tariff)
 from ..services import balances
-from .season_settings import season_settings, season_settings_changed
+from .season_settings import season_settings
 
 ZERO = Decimal("0.00")
 
@@ -118,8 +118,7 @@ def customer_billing_summary(customer: Customer, *, as_of: dt.date | None = None
     accounts = list(SeasonAccount.objects.filter(customer_id=customer.pk))
     ref = season_settings()
     if any(a.season_id not in ref.seasons for a in accounts):  # a season newer than this process's copy
-        season_settings_changed()
-        ref = season_settings()
+        ref = season_settings(reload=True)
     for acc in accounts:
         acc.season = ref.seasons[acc.season_id]
     accounts.sort(key=lambda a: (a.season.start_date, a.pk))

@@ -46,8 +46,8 @@ def _load() -> SeasonSettings:
 _kept = Versioned("season-settings", _load)
 
 
-def season_settings() -> SeasonSettings:
-    return _kept.get()
+def season_settings(*, reload: bool = False) -> SeasonSettings:
+    return _kept.get(reload=reload)
 
 
 def season_settings_changed() -> None:

@@ -67,7 +67,7 @@ def subscription_create(*, actor, url: str, events: list[str], station=None,
                                              description=description.strip(), created_by=actor)
     audit_record(actor=actor, action="webhook.subscribe", obj=sub, station_id=sub.station_id,
                  after={"url": url, "events": sub.events, "station": sub.station_id})
-    _events_changed()
+    _events.changed()
     return sub
 
 
@@ -93,7 +93,7 @@ def subscription_update(*, actor, subscription: WebhookSubscription, url: str | 
     after = {"url": subscription.url, "events": subscription.events, "is_active": subscription.is_active}
     audit_record(actor=actor, action="webhook.update", obj=subscription, station_id=subscription.station_id,
                  before=before, after={**after, "secret_rotated": rotate_secret})
-    _events_changed()
+    _events.changed()
     return subscription
 
 
@@ -114,10 +114,6 @@ def _subscribed_events() -> frozenset[str]:
 # GET), so a new subscription hears the next event in every process.  A subscription deleted in the admin can
 # leave an event listed for up to the TTL; that only costs webhooks_emit a query that finds nobody.
 _events = Versioned("webhook-events", _subscribed_events, ttl=300, recheck=0)
-
-
-def _events_changed() -> None:
-    _events.changed()
 
 
 def subscribed(event: str) -> bool:
