@@ -1,7 +1,8 @@
 """pay: 150 pay pages/s + 50 payment notifications/s (a fifth duplicates) for 60 s against `make serve` on loopback.
 
 Issue 6's acceptance load, open loop (requests start on a timetable whatever
-the server answers) against gunicorn over TLS with Celery, PostgreSQL and
+the server answers) against make serve's web server (gunicorn, or granian
+with WEB_SERVER=granian) over TLS with Celery, PostgreSQL and
 Redis: customers who owe open their pay link (the page reads their bills)
 while the simulator provider posts signed notifications for orders started
 through the online order service, one in five a resend of a notification
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from bench import _http, harness
 from bench._http import Recorder
+from core_billing.processes import web_server
 
 SECONDS = 60.0
 PAGES_PER_S = 150
@@ -174,4 +176,5 @@ def run(args) -> dict:
             "duplicates": db["duplicates"], "kinds": rec.kinds(), "payments": db,
             "goal_p99_ms": GOAL_P99_MS, "max_rate_within_goal": best, "ramp": steps,
             "baseline": "goal: p99 under 300 ms", "ratio": round(rec.ms(99) / GOAL_P99_MS, 3),
-            "ratio_means": "p99 ÷ the 300 ms goal (below 1 meets it)", "database": harness.vendor()}
+            "ratio_means": "p99 ÷ the 300 ms goal (below 1 meets it)", "server": web_server(),
+            "database": harness.vendor()}

@@ -1,8 +1,8 @@
 """receipts: 20,000 signed status callbacks posted to the webhook by 20 concurrent clients; receipts applied per second (goal >= 2,000/s), none lost.
 
 The storm: 20 clients (keep-alive connections of bench/_http.post_storm, whose
-CPU per callback is reported as client_cpu_ms) post every callback, signed, to the webhook (gunicorn,
-3 processes of 8 threads as in make serve, on PostgreSQL), which verifies and
+CPU per callback is reported as client_cpu_ms) post every callback, signed, to the webhook (the web server of make serve,
+gunicorn unless WEB_SERVER says granian, 3 processes of 8 threads, on PostgreSQL), which verifies and
 stores each one, while a Celery worker applies the stored receipts as the
 webhook asks it to, as in production.  `rate` is receipts applied per second
 from the first callback sent to the last receipt applied.  Then the applier
@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from bench import _http, harness
 from bench._sms import ROOT, free_port, station
+from core_billing.processes import web_server
 
 CLIENTS = 20
 
@@ -57,13 +58,16 @@ def _baseline(targets) -> float:
     return time.perf_counter() - started
 
 
-def _start_gunicorn(port: int) -> subprocess.Popen:
+def _start_web(port: int) -> subprocess.Popen:
+    """The web server of make serve, its processes and threads (concurrent receipts of a process share one
+    INSERT), on plain HTTP."""
+    from core_billing.processes import web_server_command
+
     env = {**os.environ, "DATABASE_URL": harness.database_url(), "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
            "LOG_LEVEL": "WARNING"}
-    # the processes and threads of make serve: concurrent receipts of a process share one INSERT
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "3",
-                             "-k", "gthread", "--threads", "8", "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    argv = web_server_command(web_server(), host="127.0.0.1", port=port, workers=3, threads=8, access_log=False)
+    proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -71,8 +75,8 @@ def _start_gunicorn(port: int) -> subprocess.Popen:
             return proc
         except requests.RequestException:
             time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
+    harness.stop_group(proc)
+    raise RuntimeError(f"{argv[2]} did not start")
 
 
 def _start_worker() -> subprocess.Popen:
@@ -138,7 +142,7 @@ def run(args) -> dict:
     url = f"http://127.0.0.1:{port}/webhooks/sms/twilio/status/"
     settings.PUBLIC_BASE_URL = f"http://127.0.0.1:{port}"
     if postgres:
-        server = _start_gunicorn(port)
+        server = _start_web(port)
     else:
         # Nothing to coalesce in-process: the benchmark applies the receipts itself.
         from messaging.services import receipts as receipts_module
@@ -169,7 +173,7 @@ def run(args) -> dict:
     try:
         if postgres:
             worker = _start_worker()
-            harness.wait_quiet()  # gunicorn's other processes and the worker finish starting before the storm
+            harness.wait_quiet()  # the web server's other processes and the worker finish starting before the storm
         started = time.perf_counter()
         client_cpu = storm(bodies)
         ingest_seconds = time.perf_counter() - started
@@ -188,8 +192,7 @@ def run(args) -> dict:
         floor_rate = floor_n / (time.perf_counter() - floor_started)
     finally:
         if postgres:
-            server.terminate()
-            server.wait(timeout=10)
+            harness.stop_group(server)
             if worker is not None:
                 harness.stop_group(worker)
         else:
@@ -228,7 +231,7 @@ def run(args) -> dict:
         "p50_ms": rec.ms(50), "p99_ms": rec.ms(99), "p_of": "webhook POST latency",
         "errors": lost + rec.errors, "lost": lost, "non_200": rec.errors, "stored": stored, "apply_batches": rounds,
         "clients": CLIENTS,
-        "server": ("gunicorn 3 processes x 8 threads (as make serve), a Celery worker of 2 threads" if postgres
+        "server": (f"{web_server()} 3 processes x 8 threads (as make serve), a Celery worker of 2 threads" if postgres
                    else "in-process, 1 thread"),
         "cpu_ms_per_item": round(apply_cpu * 1000 / n, 3), "peak_mb": round(harness.peak_rss_mb(), 1),
     }

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -106,6 +107,56 @@ def celery_workers(real_services, tmp_path, settings):
     workers = Workers(tmp_path)
     yield workers
     workers.stop()
+
+
+@pytest.fixture
+def web_server(real_services, tmp_path):
+    """web_server(server=make serve's, tls=False) -> base URL: config.wsgi served by a web server process of its
+    own on the test database, as make serve runs it.  Receipt storms go here rather than to pytest's
+    live_server: that runs in this process, through the whole middleware, under the GIL the simulator needs."""
+    from core_billing.processes import self_signed_certificate, web_server, web_server_command
+
+    procs = []
+
+    def start(server: str | None = None, *, tls: bool = False, env: dict | None = None) -> str:
+        import requests
+        import urllib3
+
+        server = server or web_server()
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        certificate = self_signed_certificate(tmp_path / "tls", ["127.0.0.1"]) if tls else None
+        argv = web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4, tls=certificate,
+                                  access_log=False)
+        log = tmp_path / f"web-{server}-{port}.log"
+        proc = subprocess.Popen(argv, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                                env={**_worker_env(), "PUBLIC_BASE_URL": base, **(env or {}),
+                                     # the simulator signs its callbacks with this process's credentials
+                                     "TWILIO_ACCOUNT_SID": settings.TWILIO_ACCOUNT_SID,
+                                     "TWILIO_AUTH_TOKEN": settings.TWILIO_AUTH_TOKEN})
+        procs.append(proc)
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)  # the certificate made above
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if requests.get(f"{base}/healthz", verify=False, timeout=2).status_code == 200:
+                    return base
+            except requests.RequestException:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{server} did not come up:\n{log.read_text()}")
+            time.sleep(0.2)
+
+    yield start
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):

@@ -29,17 +29,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def wired(celery_workers, live_server, make_sim, monkeypatch, settings):
-    """A simulator posting receipts to the live server, and the worker environment pointing at both."""
+def wired(celery_workers, web_server, make_sim, monkeypatch, settings):
+    """A simulator posting receipts to a web server process, and the worker environment pointing at both."""
     def make(**sim_options):
-        sim = make_sim(callback=f"{live_server.url}/webhooks/sms/twilio/status/", receipt_latency_ms=100,
+        web = web_server()
+        sim = make_sim(callback=f"{web}/webhooks/sms/twilio/status/", receipt_latency_ms=100,
                        callback_threads=8, **sim_options)
-        for key, value in {"TWILIO_API_BASE": sim.url, "PUBLIC_BASE_URL": live_server.url, "SMS_GATEWAY": "twilio",
+        for key, value in {"TWILIO_API_BASE": sim.url, "PUBLIC_BASE_URL": web, "SMS_GATEWAY": "twilio",
                            "TWILIO_RATE": "500", "SMS_RETRY_BACKOFF": "2,4", "SMS_SENDING_TIMEOUT": "8",
                            "TWILIO_TIMEOUT": "2", "SMS_QUEUED_STALE_AFTER": "20",
                            "SMS_RETRY_LOST_AFTER": "10"}.items():
             monkeypatch.setenv(key, value)
-        settings.PUBLIC_BASE_URL = live_server.url
+        settings.PUBLIC_BASE_URL = web
         return sim
     return make
 

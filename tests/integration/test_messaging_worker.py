@@ -13,18 +13,19 @@ pytestmark = pytest.mark.integration
 N = 2000
 
 
-def test_two_thousand_messages_end_right_and_none_twice(org, celery_workers, live_server, make_sim, monkeypatch,
+def test_two_thousand_messages_end_right_and_none_twice(org, celery_workers, web_server, make_sim, monkeypatch,
                                                         settings):
+    web = web_server()
     sim = make_sim(failure_rate=0.10, duplicate_rate=0.3, out_of_order_rate=0.3, delay_rate=0.1, delay_ms=1500,
-                   undelivered_rate=0.03, receipt_latency_ms=100, callback=f"{live_server.url}/webhooks/sms/twilio/status/",
+                   undelivered_rate=0.03, receipt_latency_ms=100, callback=f"{web}/webhooks/sms/twilio/status/",
                    callback_threads=6)
     # The worker is another process: it learns where the simulator and our webhook are from its environment.
     monkeypatch.setenv("TWILIO_API_BASE", sim.url)
-    monkeypatch.setenv("PUBLIC_BASE_URL", live_server.url)
+    monkeypatch.setenv("PUBLIC_BASE_URL", web)
     monkeypatch.setenv("TWILIO_RATE", "1000")
     monkeypatch.setenv("SMS_RETRY_BACKOFF", "1,2")
     monkeypatch.setenv("SMS_GATEWAY", "twilio")
-    settings.PUBLIC_BASE_URL = live_server.url
+    settings.PUBLIC_BASE_URL = web
     celery_workers.start("sms", concurrency=4)
 
     phones = [f"+861390000{i:04d}" for i in range(1, N - 9)]

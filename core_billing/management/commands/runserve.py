@@ -1,5 +1,5 @@
-"""A production-like run on PostgreSQL + Redis (make serve): gunicorn with
-several workers serving TLS, two Celery workers, beat, static files by
+"""A production-like run on PostgreSQL + Redis (make serve): gunicorn (or
+granian, WEB_SERVER=granian) with several workers serving TLS, two Celery workers, beat, static files by
 whitenoise, and production settings that pass `check --deploy`."""
 import os
 import subprocess
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from core_billing.processes import run_group, self_signed_certificate
+from core_billing.processes import WEB_SERVERS, run_group, self_signed_certificate, web_server, web_server_command
 
 
 class Command(BaseCommand):
@@ -21,6 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--web-workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "3")))
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", "8")))
         parser.add_argument("--task-workers", type=int, default=int(os.environ.get("TASK_WORKERS", "2")))
+        parser.add_argument("--server", choices=WEB_SERVERS, default=web_server())
         parser.add_argument("--no-tls", action="store_true", default=os.environ.get("SERVE_TLS", "1") == "0",
                             help="plain HTTP, for running behind a TLS-terminating proxy")
 
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(db["NAME"])))
                 self.stdout.write(f"created database {db['NAME']}")
 
-    def handle(self, *args, host, port, web_workers, threads, task_workers, no_tls, **options):
+    def handle(self, *args, host, port, server, web_workers, threads, task_workers, no_tls, **options):
         if settings.DATABASE_VENDOR != "postgresql" or not settings.REDIS_URL:
             raise CommandError("make serve needs PostgreSQL and Redis: set DATABASE_URL=postgres://... and "
                                "REDIS_URL=redis://... (make serve sets them to the local servers by default)")
@@ -50,12 +51,8 @@ class Command(BaseCommand):
                        cwd=settings.BASE_DIR, check=True)
         python = sys.executable
         scheme = "http" if no_tls else "https"
-        web = [python, "-m", "gunicorn", "config.wsgi", "--bind", f"{host}:{port}", "--workers", str(web_workers),
-               "--worker-class", "gthread", "--threads", str(threads), "--timeout", "60",
-               "--access-logfile", "-", "--forwarded-allow-ips", "127.0.0.1,::1"]
-        if not no_tls:
-            cert, key = self_signed_certificate(settings.VAR_DIR / "tls", [host, "localhost", "127.0.0.1"])
-            web += ["--certfile", str(cert), "--keyfile", str(key)]
+        tls = None if no_tls else self_signed_certificate(settings.VAR_DIR / "tls", [host, "localhost", "127.0.0.1"])
+        web = web_server_command(server, host=host, port=port, workers=web_workers, threads=threads, tls=tls)
         commands = [("web", web)]
         for n in range(1, task_workers + 1):
             commands.append((f"worker{n}", [python, "-m", "celery", "-A", "config", "worker", "--pool=threads",
@@ -67,7 +64,7 @@ class Command(BaseCommand):
         def banner():
             self.stdout.write(self.style.SUCCESS(
                 f"\nNuanxin is serving at {scheme}://{host}:{port}/ "
-                f"({web_workers} web workers × {threads} threads, {task_workers} task workers, beat)"
+                f"({server}: {web_workers} web workers × {threads} threads, {task_workers} task workers, beat)"
                 + ("\n(self-signed certificate in var/tls/: your browser will ask you to accept it)" if not no_tls
                    else "") + "\nCtrl-C stops everything.\n"))
 
