@@ -25,8 +25,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_server(port: int, log_name: str) -> subprocess.Popen:
-    """make serve's web server over TLS + Celery + beat (`manage.py runserve`) on the benchmark's database; waits for /healthz
-    and then for the machine to calm down."""
+    """make serve's web server over TLS + Celery + beat (`manage.py runserve`) on the benchmark's database;
+    waits for /healthz and then for the machine to calm down."""
     import requests
     import urllib3
 

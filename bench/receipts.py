@@ -1,10 +1,11 @@
 """receipts: 20,000 signed status callbacks posted to the webhook by 20 concurrent clients; receipts applied per second (goal >= 2,000/s), none lost.
 
 The storm: 20 clients (keep-alive connections of bench/_http.post_storm, whose
-CPU per callback is reported as client_cpu_ms) post every callback, signed, to the webhook (the web server of make serve,
-gunicorn unless WEB_SERVER says granian, 3 processes of 8 threads, on PostgreSQL), which verifies and
-stores each one, while a Celery worker applies the stored receipts as the
-webhook asks it to, as in production.  `rate` is receipts applied per second
+CPU per callback is reported as client_cpu_ms) post every callback, signed, to the
+webhook (the web server of make serve, gunicorn unless WEB_SERVER says granian,
+3 processes of 8 threads, on PostgreSQL), which verifies and stores each one,
+while a Celery worker applies the stored receipts as the webhook asks it to, as
+in production.  `rate` is receipts applied per second
 from the first callback sent to the last receipt applied.  Then the applier
 alone (the apply_receipts task body) on an inbox of as many receipts, against
 the naive way, each receipt applied in its own transaction, in the same run:

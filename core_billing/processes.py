@@ -56,7 +56,7 @@ def web_server_command(server: str, *, host: str, port: int, workers: int, threa
                        tls: tuple[Path, Path] | None = None, access_log: bool = True) -> list[str]:
     """The command that serves config.wsgi with `workers` processes of `threads` threads each.
 
-    gunicorn (threaded workers) is the default, as issue 9 set make serve up.  granian is the faster choice
+    gunicorn (threaded workers) is the default, as make serve has always run.  granian is the faster choice
     (WEB_SERVER=granian): its HTTP/1.1 and TLS are Rust, where gunicorn's are Python that takes the GIL the
     views need.  Measured on a 2-core machine (the receipts benchmark's clients, 20 keep-alive
     connections): a bare WSGI app 8,400-8,700 requests/s under granian and 2,600 under gunicorn; a Django

@@ -114,7 +114,7 @@ def web_server(real_services, tmp_path):
     """web_server(server=make serve's, tls=False) -> base URL: config.wsgi served by a web server process of its
     own on the test database, as make serve runs it.  Receipt storms go here rather than to pytest's
     live_server: that runs in this process, through the whole middleware, under the GIL the simulator needs."""
-    from core_billing.processes import self_signed_certificate, web_server, web_server_command
+    from core_billing import processes
 
     procs = []
 
@@ -122,13 +122,13 @@ def web_server(real_services, tmp_path):
         import requests
         import urllib3
 
-        server = server or web_server()
+        server = server or processes.web_server()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]
         base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
-        certificate = self_signed_certificate(tmp_path / "tls", ["127.0.0.1"]) if tls else None
-        argv = web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4, tls=certificate,
+        certificate = processes.self_signed_certificate(tmp_path / "tls", ["127.0.0.1"]) if tls else None
+        argv = processes.web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4, tls=certificate,
                                   access_log=False)
         log = tmp_path / f"web-{server}-{port}.log"
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
