@@ -123,9 +123,7 @@ def web_server(real_services, tmp_path):
         import urllib3
 
         server = server or processes.web_server()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         certificate = processes.self_signed_certificate(tmp_path / "tls", ["127.0.0.1"]) if tls else None
         argv = processes.web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4, tls=certificate,
@@ -157,6 +155,12 @@ def web_server(real_services, tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def wait_until(predicate, timeout: float = 60, interval: float = 0.2, message: str = "condition"):

@@ -17,15 +17,9 @@ from django.db import connection
 from messaging.models import Message, PendingReceipt
 from messaging.services.sending import Recipient, messages_create_bulk
 from tests.conftest import IN_CI
-from tests.integration.conftest import wait_until
+from tests.integration.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -177,7 +171,7 @@ def private_redis(tmp_path):
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    port = _free_port()
+    port = free_port()
 
     def start():
         proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
