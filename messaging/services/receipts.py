@@ -21,7 +21,7 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -59,7 +59,27 @@ def _insert(rows: list[tuple]) -> None:
             insert(rows[start:start + _ROWS_PER_INSERT])
 
 
-_inbox = GroupWriter(_insert)
+def _write(rows: list[tuple]) -> None:
+    """The group writer's write, outside any transaction (the webhook's).
+
+    With CONN_HEALTH_CHECKS, Django spends a round trip checking a connection before a request's first
+    query.  In a receipt storm that check was a third of each write (measured under granian: 0.9 ms of 3.0),
+    and skipping it took the receipts benchmark from 1,820-2,240 receipts/s to 2,340-2,440.  So the
+    write goes first, and a dead connection (the database restarted, the connection cut) shows itself
+    by failing: it is closed and the write made once more on a new one.  Writing twice is safe: the
+    failed INSERT committed nothing, or committed and lost its answer, and a receipt stored twice
+    applies as nothing the second time."""
+    connection.health_check_done = True  # Django's own flag: this request's check is taken care of here
+    try:
+        _insert(rows)
+    except (OperationalError, InterfaceError):
+        if connection.connection is not None and connection.is_usable():
+            raise  # the statement failed, not the connection
+        connection.close()
+        _insert(rows)
+
+
+_inbox = GroupWriter(_write)
 
 
 def receipts_accept(*, gateway: str, receipts: list[Receipt]) -> int:

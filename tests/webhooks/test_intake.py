@@ -124,3 +124,38 @@ def test_concurrent_callbacks_are_each_stored_once(settings, served, asked):
     assert [a.status_code for a in answers] == [200] * len(sids)
     assert sorted(PendingReceipt.objects.values_list("ref", flat=True)) == sids
     assert 1 <= len(asked) <= len(sids)  # once per write, by whoever wrote it
+
+
+@pytest.mark.integration
+def test_a_receipt_is_stored_when_its_connection_was_cut_before_the_write(asked):
+    """The webhook's write skips Django's per-request health check; a dead connection is found by the write
+    failing, and the write is made again on a new one: the gateway still gets its answer."""
+    from django.db import connection
+
+    from messaging.gateways import Receipt
+    from messaging.services.receipts import receipts_accept
+    from tests.conftest import IN_CI
+
+    if connection.vendor != "postgresql":
+        message = "cutting a connection needs PostgreSQL: set DATABASE_URL=postgres://..."
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    receipts_accept(gateway="twilio", receipts=[Receipt("SM0101", "+8613800000001", "delivered")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+
+    def cut():  # from another thread, so from another connection
+        from django.db import connection as other
+
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+            assert cursor.fetchone()[0]
+        other.close()
+
+    thread = threading.Thread(target=cut)
+    thread.start()
+    thread.join()
+    receipts_accept(gateway="twilio", receipts=[Receipt("SM0102", "+8613800000001", "delivered")])
+    assert sorted(PendingReceipt.objects.values_list("ref", flat=True)) == ["SM0101", "SM0102"]
