@@ -39,7 +39,7 @@ endif
 bench: venv
 	$(BIN)/python -m bench
 
-# Production-like: PostgreSQL + Redis (the local ones unless set), gunicorn over TLS,
+# Production-like: PostgreSQL + Redis (the local ones unless set), granian over TLS,
 # two Celery workers and beat, DEBUG off, HTTPS settings on.
 SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/nuanxin
 SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0

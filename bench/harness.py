@@ -103,7 +103,7 @@ def stop_group(proc, timeout: float = 20) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-    # the leader may go first while its children (gunicorn workers finishing queued requests) still hold
+    # the leader may go first while its children (web workers finishing queued requests) still hold
     # database connections, and the throw-away database cannot be dropped until they are gone
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline + 5:  # a zombie nobody reaps would answer for ever: give up then

@@ -1,4 +1,4 @@
-"""load: 2,000 simulated users against `make serve` (gunicorn over TLS, Celery, PostgreSQL, Redis) on loopback.
+"""load: 2,000 simulated users against `make serve` (its web server over TLS, Celery, PostgreSQL, Redis) on loopback.
 
 Each user acts every 10-30 s for 60 s across staff pages, the API and the
 customers' pay page; then an open-loop ramp finds the highest throughput

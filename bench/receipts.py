@@ -2,7 +2,7 @@
 
 The storm: 20 clients (keep-alive connections of bench/_http.post_storm, whose
 CPU per callback is reported as client_cpu_ms) post every callback, signed, to the
-webhook (the web server of make serve, gunicorn unless WEB_SERVER says granian,
+webhook (the web server of make serve, granian unless WEB_SERVER says gunicorn,
 3 processes of 8 threads, on PostgreSQL), which verifies and stores each one,
 while a Celery worker applies the stored receipts as the webhook asks it to, as
 in production.  `rate` is receipts applied per second

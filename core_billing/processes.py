@@ -48,19 +48,20 @@ WEB_SERVERS = ("gunicorn", "granian")
 
 
 def web_server() -> str:
-    """The web server make serve runs: WEB_SERVER, else gunicorn."""
-    return os.environ.get("WEB_SERVER", "gunicorn")
+    """The web server make serve runs: WEB_SERVER, else granian."""
+    return os.environ.get("WEB_SERVER", "granian")
 
 
 def web_server_command(server: str, *, host: str, port: int, workers: int, threads: int,
                        tls: tuple[Path, Path] | None = None, access_log: bool = True) -> list[str]:
     """The command that serves config.wsgi with `workers` processes of `threads` threads each.
 
-    gunicorn (threaded workers) is the default, as make serve has always run.  granian is the faster choice
-    (WEB_SERVER=granian): its HTTP/1.1 and TLS are Rust, where gunicorn's are Python that takes the GIL the
-    views need.  Measured on a 2-core machine (the receipts benchmark's clients, 20 keep-alive
-    connections): a bare WSGI app 8,400-8,700 requests/s under granian and 2,600 under gunicorn; a Django
-    webhook that refuses after its signature check 2,800-3,400 and 1,600-1,900."""
+    granian is the default: its HTTP/1.1 and TLS are Rust, where gunicorn's (WEB_SERVER=gunicorn, threaded
+    workers) are Python that takes the GIL the views need.  Measured on a 2-core machine (the receipts
+    benchmark's clients, 20 keep-alive connections): a bare WSGI app 8,400-8,700 requests/s under granian
+    and 2,600 under gunicorn; a Django webhook that refuses after its signature check 2,800-3,400 and
+    1,600-1,900.  Under bench pay's mixed load (TLS) the web processes took 1.04 cores under granian and
+    1.22 under gunicorn, and p99 was 271 ms against 716-1,476 ms."""
     python = sys.executable
     if server == "granian":
         argv = [python, "-m", "granian", "--interface", "wsgi", "config.wsgi:application", "--host", host,

@@ -1,4 +1,4 @@
-"""make serve's web servers (gunicorn by default, granian on request) serving config.wsgi over TLS on the
+"""make serve's web servers (granian by default, gunicorn on request) serving config.wsgi over TLS on the
 real PostgreSQL and Redis: pages answer, and a signed delivery receipt posted to the webhook is stored and
 then applied by a real Celery worker."""
 from urllib.parse import urlencode

@@ -1,5 +1,5 @@
-"""A production-like run on PostgreSQL + Redis (make serve): gunicorn (or
-granian, WEB_SERVER=granian) with several workers serving TLS, two Celery
+"""A production-like run on PostgreSQL + Redis (make serve): granian (or
+gunicorn, WEB_SERVER=gunicorn) with several workers serving TLS, two Celery
 workers, beat, static files by whitenoise, and production settings that pass `check --deploy`."""
 import os
 import subprocess
