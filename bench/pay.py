@@ -4,13 +4,13 @@ Issue 6's acceptance load, open loop (requests start on a timetable whatever
 the server answers) against make serve's web server (granian, or gunicorn
 with WEB_SERVER=gunicorn) over TLS with Celery, PostgreSQL and Redis, after
 a warm-up of 3 s of pay pages (_phase_warm says why): customers who owe open
-their pay link (the page reads their bills) while the simulator provider posts signed notifications for orders started
-through the online order service, one in five a resend of a notification
-already sent (providers retry; half of the resends follow the original within
-a fraction of a second, so some race it).  Afterwards the database must hold
-exactly one payment per order notified.  Then pay pages alone on a rising
-open-loop ramp give the highest throughput with p99 under 300 ms and no
-error.  Goal: p99 under 300 ms, no errors, no duplicate payment.  Needs
+their pay link (the page reads their bills) while the simulator provider
+posts signed notifications for orders started through the online order
+service, one in five a resend of a notification already sent (providers
+retry; half of the resends follow the original within a fraction of a
+second, so some race it).  Afterwards the database must hold exactly one
+payment per order notified.  Then pay pages alone on a rising open-loop ramp
+give the highest throughput with p99 under 300 ms and no error.  Goal: p99 under 300 ms, no errors, no duplicate payment.  Needs
 DATABASE_URL (PostgreSQL) and REDIS_URL: `make serve` runs on nothing else."""
 from __future__ import annotations
 
@@ -112,8 +112,9 @@ async def _phase_warm(base: str, pages: list[str]) -> Recorder:
     """Pay pages at WARM_RATE for WARM_S seconds, not counted in the phases after it.  A server in service is
     warm; a freshly started one is not: each web thread opens its database connection and each process loads
     its templates and settings on its first requests, and at 200 requests/s the queue that builds behind
-    them took the first 6 s of the mixed phase to work off (measured: p99 672-887 ms from a cold start,
-    171 ms after this warm-up).  Its own latencies are reported as the cold start's."""
+    them took the first 6 s of the mixed phase to work off (measured, granian: p99 672-887 ms in three runs
+    from a cold start, 149-447 ms in three after this warm-up).  Its own latencies are reported as the cold
+    start's."""
     rng = random.Random(11)
     rec = Recorder()
     async with _http.client() as client:
