@@ -10,8 +10,9 @@ service, one in five a resend of a notification already sent (providers
 retry; half of the resends follow the original within a fraction of a
 second, so some race it).  Afterwards the database must hold exactly one
 payment per order notified.  Then pay pages alone on a rising open-loop ramp
-give the highest throughput with p99 under 300 ms and no error.  Goal: p99 under 300 ms, no errors, no duplicate payment.  Needs
-DATABASE_URL (PostgreSQL) and REDIS_URL: `make serve` runs on nothing else."""
+give the highest throughput with p99 under 300 ms and no error.  Goal: p99
+under 300 ms, no errors, no duplicate payment.  Needs DATABASE_URL
+(PostgreSQL) and REDIS_URL: `make serve` runs on nothing else."""
 from __future__ import annotations
 
 import asyncio
