@@ -60,8 +60,9 @@ def web_server_command(server: str, *, host: str, port: int, workers: int, threa
     workers) are Python that takes the GIL the views need.  Measured on a 2-core machine (the receipts
     benchmark's clients, 20 keep-alive connections): a bare WSGI app 8,400-8,700 requests/s under granian
     and 2,600 under gunicorn; a Django webhook that refuses after its signature check 2,800-3,400 and
-    1,600-1,900.  Under bench pay's mixed load (TLS, no warm-up) the web processes took 1.04 cores under
-    granian and 1.22 under gunicorn, and p99 was 271-622 ms against 716-1,476 ms."""
+    1,600-1,900; bench receipts end to end 2,088-2,444/s against 1,722-2,063.  Under bench pay's mixed load
+    (TLS) the web processes took 1.04 cores under granian and 1.22 under gunicorn; there both meet the p99
+    goal once warm, gunicorn with the lower p99 (66-74 ms against 106-200)."""
     python = sys.executable
     if server == "granian":
         argv = [python, "-m", "granian", "--interface", "wsgi", "config.wsgi:application", "--host", host,
