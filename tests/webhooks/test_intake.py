@@ -8,6 +8,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 import requests
+from django.db import connections
 
 from messaging.gateways.twilio import compute_signature
 from messaging.models import PendingReceipt
@@ -19,6 +20,12 @@ STATUS_PATH = "/webhooks/sms/twilio/status/"
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     request_queue_size = 64
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:  # a thread per request, each with its own connection: left open, they outlive the
+            connections.close_all()  # test and can keep the test database from being dropped
 
 
 class _Quiet(WSGIRequestHandler):
