@@ -3,10 +3,10 @@
 Issue 6's acceptance load, open loop (requests start on a timetable whatever
 the server answers) against make serve's web server (granian, or gunicorn
 with WEB_SERVER=gunicorn) over TLS with Celery, PostgreSQL and Redis, after
-a warm-up of 4 s at half the rates (_phase_warm says why): customers who owe open
-their pay link (the page reads their bills) while the simulator provider
-posts signed notifications for orders started through the online order
-service, one in five a resend of a notification already sent (providers
+a warm-up of 4 s at half the rates (_phase_warm says why): customers who
+owe open their pay link (the page reads their bills) while the simulator
+provider posts signed notifications for orders started through the online
+order service, one in five a resend of a notification already sent (providers
 retry; half of the resends follow the original within a fraction of a
 second, so some race it).  Afterwards the database must hold exactly one
 payment per order notified.  Then pay pages alone on a rising open-loop ramp
@@ -37,6 +37,7 @@ GOAL_P99_MS = 300.0
 RAMP = (25, 50, 100, 150, 200, 300, 400, 600)  # the low steps: a small shared machine stops early; 150: the goal
 RAMP_STEP_S = 10
 WARM_S = 4  # the mix at half its rates before the measured phases (_phase_warm says why)
+WARM_PAGES_PER_S, WARM_NOTES_PER_S = PAGES_PER_S / 2, NOTES_PER_S / 2
 NOTIFY_PATH = "/webhooks/pay/simulator/notify/"
 
 
@@ -117,7 +118,7 @@ async def _phase_warm(base: str, pages: list[str], orders: list) -> tuple[Record
     requests, and at 200 requests/s the queue that built behind them took the first 6 s of the mixed phase
     to work off (measured, granian: p99 672-887 ms in three runs from a cold start).  Its own latencies are
     reported as the cold start's; its payments are checked with the others."""
-    return await _phase_mixed(base, pages, orders, PAGES_PER_S / 2, NOTES_PER_S / 2, WARM_S)
+    return await _phase_mixed(base, pages, orders, WARM_PAGES_PER_S, WARM_NOTES_PER_S, WARM_S)
 
 
 async def _phase_ramp(base: str, pages: list[str]) -> list[dict]:
@@ -162,10 +163,10 @@ def run(args) -> dict:
     with harness.timer() as seeded:
         call_command("seed_demo", customers=customers, stdout=open(os.devnull, "w"))
         links, pages = _links()
-        orders = _orders(links, distinct + int(NOTES_PER_S / 2 * WARM_S))
+        orders = _orders(links, distinct + int(WARM_NOTES_PER_S * WARM_S))
         orders, warm_orders = orders[:distinct], orders[distinct:]
-    print(f"   seeded {customers} households ({len(pages)} owe, with pay links), started {len(orders) + len(warm_orders)} online orders "
-          f"in {seeded['seconds']:.0f}s", flush=True)
+    print(f"   seeded {customers} households ({len(pages)} owe, with pay links), started "
+          f"{len(orders) + len(warm_orders)} online orders in {seeded['seconds']:.0f}s", flush=True)
     with _http.served("bench-pay-server.log") as base:
         plan = _notifications(orders, count)
         since = timezone.now()
@@ -179,22 +180,22 @@ def run(args) -> dict:
     for kind, row in rec.kinds().items():
         print(f"   {kind}: {row['n']} requests, p50 {row['p50_ms']:.0f} ms, p99 {row['p99_ms']:.0f} ms, "
               f"{row['errors']} errors")
-    print(f"   warm-up from a cold start, {PAGES_PER_S / 2:.0f} pay pages/s + {NOTES_PER_S / 2:.0f} notifications/s "
+    print(f"   warm-up from a cold start, {WARM_PAGES_PER_S:.0f} pay pages/s + {WARM_NOTES_PER_S:.0f} notifications/s "
           f"for {WARM_S}s: p50 {warm.ms(50):.0f} ms, p99 {warm.ms(99):.0f} ms, {warm.errors} errors (latencies not "
           f"counted below, payments counted)")
     print(f"   offered {PAGES_PER_S}/s pay pages + {NOTES_PER_S}/s notifications for {SECONDS:.0f}s: {n} requests in "
           f"{elapsed:.1f}s ({n / elapsed:.1f}/s), p50 {rec.ms(50):.0f} ms, p99 {rec.ms(99):.0f} ms, "
           f"{rec.errors} errors ({rec.unsent} never sent); the driver started requests up to {rec.late * 1000:.0f} ms late")
-    print(f"   payments: {db['notified']} orders notified ({count + len(warm_orders)} notifications planned), {db['answered_success']} "
-          f"answered success, {db['receipts']} receipts, {db['paid_orders']} orders paid, {db['duplicates']} "
-          f"duplicates, {db['answered_but_not_paid']} answered success but not paid; "
+    print(f"   payments: {db['notified']} orders notified ({count + len(warm_orders)} notifications planned), "
+          f"{db['answered_success']} answered success, {db['receipts']} receipts, {db['paid_orders']} orders paid, "
+          f"{db['duplicates']} duplicates, {db['answered_but_not_paid']} answered success but not paid; "
           f"pay pages alone: highest throughput with p99 <= {GOAL_P99_MS:.0f} ms and no error: {best}/s")
     return {"name": "pay", "n": n, "seconds": round(elapsed, 1), "rate": round(n / elapsed, 1),
             "offered_rate": PAGES_PER_S + NOTES_PER_S, "p50_ms": rec.ms(50), "p99_ms": rec.ms(99),
             "errors": rec.errors, "driver_late_ms": round(rec.late * 1000), "unsent": rec.unsent,
             "duplicates": db["duplicates"], "kinds": rec.kinds(), "payments": db,
             "goal_p99_ms": GOAL_P99_MS, "max_rate_within_goal": best, "ramp": steps,
-            "warm_up": {"pages_per_s": PAGES_PER_S / 2, "notifications_per_s": NOTES_PER_S / 2, "seconds": WARM_S,
+            "warm_up": {"pages_per_s": WARM_PAGES_PER_S, "notifications_per_s": WARM_NOTES_PER_S, "seconds": WARM_S,
                         "p50_ms": warm.ms(50), "p99_ms": warm.ms(99), "errors": warm.errors},
             "baseline": "goal: p99 under 300 ms", "ratio": round(rec.ms(99) / GOAL_P99_MS, 3),
             "ratio_means": "p99 ÷ the 300 ms goal (below 1 meets it)", "server": web_server(),

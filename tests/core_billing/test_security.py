@@ -91,13 +91,10 @@ def test_permissions_come_from_redis_and_a_role_taken_away_is_gone_on_the_next_r
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from tests.conftest import IN_CI
+    from tests.conftest import unavailable
 
     if not settings.REDIS_URL:
-        message = "permissions are cached in Redis only: set REDIS_URL=redis://..."
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("permissions are cached in Redis only: set REDIS_URL=redis://...")
     client.force_login(org.supervisor1)
     assert client.get(reverse("reports:records")).status_code == 200
 

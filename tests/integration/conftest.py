@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,10 +27,7 @@ def real_services(transactional_db):
     if not settings.REDIS_URL:
         missing.append("Redis (set REDIS_URL=redis://...)")
     if missing:
-        message = "integration tests need " + " and ".join(missing)
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("integration tests need " + " and ".join(missing))
 
 
 def _worker_env() -> dict:
@@ -126,8 +123,8 @@ def web_server(real_services, tmp_path):
         port = free_port()
         base = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
         certificate = processes.self_signed_certificate(tmp_path / "tls", ["127.0.0.1"]) if tls else None
-        argv = processes.web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4, tls=certificate,
-                                  access_log=False)
+        argv = processes.web_server_command(server, host="127.0.0.1", port=port, workers=2, threads=4,
+                                            tls=certificate, access_log=False)
         log = tmp_path / f"web-{server}-{port}.log"
         proc = subprocess.Popen(argv, cwd=ROOT, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                 env={**_worker_env(), "PUBLIC_BASE_URL": base, **(env or {}),

@@ -16,7 +16,7 @@ from django.db import connection
 
 from messaging.models import Message, PendingReceipt
 from messaging.services.sending import Recipient, messages_create_bulk
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 from tests.integration.conftest import free_port, wait_until
 
 pytestmark = pytest.mark.integration
@@ -167,10 +167,7 @@ def private_redis(tmp_path):
     """A Redis of this test's own, so restarting it disturbs nothing else on the machine."""
     binary = shutil.which("redis-server")
     if binary is None:
-        message = "the Redis restart test needs the redis-server binary (Debian: apt install redis-server)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("the Redis restart test needs the redis-server binary (Debian: apt install redis-server)")
     port = free_port()
 
     def start():
